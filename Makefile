@@ -1,0 +1,54 @@
+# FraudOps — the two commands a newcomer runs are the first two targets: `make demo` and `make test`.
+# Every install step the demo and the tests need lives here, so that a fresh machine gets there alone.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON      ?= python3
+VENV        := .venv
+VPY         := $(VENV)/bin/python
+CACHE_DIR   ?= $(HOME)/.cache/fraudops
+K8S_VERSION := v1.34.4
+BIN_DIR     := $(CACHE_DIR)/bin/$(K8S_VERSION)
+DEVCLUSTER_BINS := kube-apiserver kube-controller-manager kubectl etcd helm
+export FRAUDOPS_BIN_DIR := $(BIN_DIR)
+
+.PHONY: demo test demo-local venv system-deps devcluster-bin devcluster-up devcluster-down lint bench clean
+
+## demo: the main job (see README)
+demo: venv
+	$(VPY) -m fraud_training.demo
+
+## test: install what the tests need, then run the whole suite (the harness starts the real services)
+test: venv system-deps devcluster-bin
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+
+## demo-local: the laptop pipeline (generate → validate → train → gate → promote), no cluster
+demo-local: venv
+	$(VPY) -m fraud_training.demo
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --disable-pip-version-check uv
+	$(VENV)/bin/uv pip install -q --python $(VPY) --only-binary :all: -e '.[test]'
+	touch $@
+
+## system-deps: Debian packages the test harness starts (PostgreSQL, Redis) and the benchmarks use (wrk)
+system-deps:
+	@missing=""; \
+	for pair in redis-server:redis-server postgres:postgresql-15 wrk:wrk; do \
+	  cmd=$${pair%%:*}; pkg=$${pair##*:}; \
+	  if ! command -v $$cmd >/dev/null 2>&1 && ! test -x /usr/lib/postgresql/15/bin/$$cmd; then missing="$$missing $$pkg"; fi; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache mlruns mlflow.db .fraudops
