@@ -1,0 +1,325 @@
+"""Point-in-time features: one definition for the offline batch and the online path.
+
+The definition is split in two on purpose:
+
+1. **History aggregates** — what a transaction's features need from the customer's *earlier*
+   transactions: counts and amount sums over sliding windows, the previous transaction's time and
+   place, running totals, whether the merchant and device were seen before. Offline they are
+   computed for a whole frame at once with sorts and prefix sums (:func:`history_aggregates`);
+   online they are read from per-customer state before the transaction is added to it
+   (:class:`CustomerHistory` is the in-memory reference; the scoring service keeps the same state in
+   Redis). Amounts are summed in integer cents so both paths agree exactly.
+2. **Derivation** — :func:`derive_features` turns a transaction's own fields plus its aggregates
+   into the feature vector. It is the only code that defines a feature, and both paths call it.
+
+"Earlier" is the order ``(timestamp, transaction_id)`` within a customer: a transaction never sees
+itself or anything after it, so appending future rows cannot change a past row's features. A window
+``w`` holds the earlier transactions whose time is strictly greater than ``t - w``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from fraud_training.schema import CATEGORIES, CREDITCARD_PCA_COLUMNS, Channel
+
+#: Sliding windows, in milliseconds, by the suffix their features carry.
+WINDOWS_MS: dict[str, int] = {"1h": 3_600_000, "24h": 86_400_000, "7d": 604_800_000}
+#: The longest window: online state older than this can be dropped.
+MAX_WINDOW_MS = max(WINDOWS_MS.values())
+#: What "time since the previous transaction" says for a customer's first transaction.
+NO_PREVIOUS_SECONDS = 30 * 86_400.0
+EARTH_RADIUS_KM = 6371.0088
+
+#: Aggregate names, in the order online state reports them.
+AGGREGATE_FIELDS: tuple[str, ...] = (
+    "n_prior",
+    "sum_prior_cents",
+    "prev_ts_ms",
+    "prev_lat",
+    "prev_lon",
+    "merchant_seen",
+    "device_seen",
+    *(f"count_{w}" for w in WINDOWS_MS),
+    *(f"sum_cents_{w}" for w in WINDOWS_MS),
+)
+
+#: The raw inputs :func:`derive_features` reads, as arrays.
+RAW_FIELDS: tuple[str, ...] = (
+    "ts_ms",
+    "amount_cents",
+    "is_online",
+    "category_index",
+    "is_foreign",
+    "lat",
+    "lon",
+    "home_lat",
+    "home_lon",
+)
+
+TRANSACTION_FEATURES: tuple[str, ...] = (
+    "amount",
+    "log_amount",
+    "hour_of_day",
+    "day_of_week",
+    "is_online",
+    "is_foreign",
+    "dist_home_km",
+    "dist_prev_km",
+    "seconds_since_prev",
+    "speed_from_prev_kmh",
+    "is_first_txn",
+    "n_prior_txns",
+    "amount_to_mean",
+    *(f"txn_count_{w}" for w in WINDOWS_MS),
+    *(f"amount_sum_{w}" for w in WINDOWS_MS),
+    "amount_to_24h_sum",
+    "is_new_merchant",
+    "is_new_device",
+    *(f"category_{c}" for c in CATEGORIES),
+)
+
+CREDITCARD_FEATURES: tuple[str, ...] = (
+    *CREDITCARD_PCA_COLUMNS,
+    "amount",
+    "log_amount",
+    "hour_of_day",
+)
+
+
+def to_cents(amount: np.ndarray | float) -> np.ndarray:
+    """Amounts as integer cents, so that window sums are exact on every path."""
+    return np.rint(np.asarray(amount, dtype=np.float64) * 100.0).astype(np.int64)
+
+
+def timestamp_ms(values: pd.Series) -> np.ndarray:
+    """Epoch milliseconds of a UTC datetime column (exact in a Redis score, a float64)."""
+    ts = pd.to_datetime(values, utc=True)
+    return (ts.astype("datetime64[ns, UTC]").astype("int64") // 1_000_000).to_numpy(np.int64)
+
+
+def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in kilometres, element-wise."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dlat = p2 - p1
+    dlon = np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dlat / 2.0) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2.0) ** 2
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def raw_inputs(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The fields :func:`derive_features` needs, from a frame in the transaction schema."""
+    category_index = pd.Categorical(frame["merchant_category"], categories=list(CATEGORIES)).codes
+    return {
+        "ts_ms": timestamp_ms(frame["timestamp"]),
+        "amount_cents": to_cents(frame["amount"].to_numpy()),
+        "is_online": (frame["channel"].to_numpy() == Channel.ONLINE.value).astype(np.float64),
+        "category_index": category_index.astype(np.int64),
+        "is_foreign": (
+            frame["merchant_country"].to_numpy() != frame["home_country"].to_numpy()
+        ).astype(np.float64),
+        "lat": frame["lat"].to_numpy(np.float64),
+        "lon": frame["lon"].to_numpy(np.float64),
+        "home_lat": frame["home_lat"].to_numpy(np.float64),
+        "home_lon": frame["home_lon"].to_numpy(np.float64),
+    }
+
+
+def history_order(frame: pd.DataFrame) -> np.ndarray:
+    """Row positions sorted by customer, then time, then transaction id: the 'earlier' order."""
+    return np.lexsort(
+        (
+            frame["transaction_id"].to_numpy(str),
+            timestamp_ms(frame["timestamp"]),
+            frame["customer_id"].to_numpy(str),
+        )
+    )
+
+
+def history_aggregates(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Every row's history aggregates, vectorised (sorts, prefix sums, binary searches).
+
+    Rows are returned in the frame's own order. Within a customer, a window's lower bound is found
+    with one ``searchsorted`` over a composite key ``customer * span + time`` that keeps customers
+    apart, and window sums are differences of one integer prefix sum of cents.
+    """
+    n = len(frame)
+    order = history_order(frame)
+    customer = pd.factorize(frame["customer_id"].to_numpy(str)[order])[0].astype(np.int64)
+    ts = timestamp_ms(frame["timestamp"])[order]
+    cents = to_cents(frame["amount"].to_numpy())[order]
+    lat = frame["lat"].to_numpy(np.float64)[order]
+    lon = frame["lon"].to_numpy(np.float64)[order]
+
+    position = np.arange(n, dtype=np.int64)
+    new_customer = np.ones(n, dtype=bool)
+    new_customer[1:] = customer[1:] != customer[:-1]
+    group_start = np.maximum.accumulate(np.where(new_customer, position, 0))
+    prefix = np.concatenate(([0], np.cumsum(cents)))
+
+    t0 = int(ts.min()) if n else 0
+    span = (int(ts.max()) - t0 if n else 0) + MAX_WINDOW_MS + 1
+    if n and int(customer.max()) >= np.iinfo(np.int64).max // span:
+        raise ValueError("too many customers over too long a period for one composite sort key")
+    key = customer * span + (ts - t0)
+
+    out: dict[str, np.ndarray] = {
+        "n_prior": (position - group_start).astype(np.float64),
+        "sum_prior_cents": (prefix[position] - prefix[group_start]).astype(np.float64),
+    }
+    has_prev = ~new_customer
+    prev = np.maximum(position - 1, 0)
+    out["prev_ts_ms"] = np.where(has_prev, ts[prev], np.nan)
+    out["prev_lat"] = np.where(has_prev, lat[prev], np.nan)
+    out["prev_lon"] = np.where(has_prev, lon[prev], np.nan)
+    for column, name in (("merchant_id", "merchant_seen"), ("device_id", "device_seen")):
+        pairs = pd.DataFrame({"c": customer, "v": frame[column].to_numpy(str)[order]})
+        out[name] = pairs.duplicated().to_numpy().astype(np.float64)
+    for suffix, width in WINDOWS_MS.items():
+        lower = np.searchsorted(key, key - width, side="right")
+        out[f"count_{suffix}"] = (position - lower).astype(np.float64)
+        out[f"sum_cents_{suffix}"] = (prefix[position] - prefix[lower]).astype(np.float64)
+
+    unsort = np.empty(n, dtype=np.int64)
+    unsort[order] = position
+    return {name: values[unsort] for name, values in out.items()}
+
+
+def derive_features(raw: Mapping[str, np.ndarray], agg: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The feature matrix (rows × :data:`TRANSACTION_FEATURES`) from raw fields and aggregates.
+
+    The only definition of every transaction feature; offline and online both call it, with
+    arrays of any length (one row online).
+    """
+    ts = np.asarray(raw["ts_ms"], dtype=np.int64)
+    amount = np.asarray(raw["amount_cents"], dtype=np.float64) / 100.0
+    n_prior = np.asarray(agg["n_prior"], dtype=np.float64)
+    first = n_prior == 0
+    prev_ts = np.asarray(agg["prev_ts_ms"], dtype=np.float64)
+    gap_s = np.where(first, NO_PREVIOUS_SECONDS, (ts - np.where(first, 0, prev_ts)) / 1000.0)
+    dist_prev = np.where(
+        first,
+        0.0,
+        haversine_km(
+            np.where(first, 0.0, agg["prev_lat"]),
+            np.where(first, 0.0, agg["prev_lon"]),
+            raw["lat"],
+            raw["lon"],
+        ),
+    )
+    speed = dist_prev / np.maximum(gap_s / 3600.0, 1.0 / 60.0)
+    prior_mean = np.where(first, amount, np.asarray(agg["sum_prior_cents"]) / 100.0 / np.maximum(n_prior, 1))
+    sum_24h = np.asarray(agg["sum_cents_24h"], dtype=np.float64) / 100.0
+    categories = np.zeros((len(ts), len(CATEGORIES)))
+    category_index = np.asarray(raw["category_index"], dtype=np.int64)
+    known = category_index >= 0
+    categories[np.flatnonzero(known), category_index[known]] = 1.0
+    columns = [
+        amount,
+        np.log1p(amount),
+        ((ts // 3_600_000) % 24).astype(np.float64),
+        ((ts // 86_400_000 + 3) % 7).astype(np.float64),
+        raw["is_online"],
+        raw["is_foreign"],
+        haversine_km(raw["home_lat"], raw["home_lon"], raw["lat"], raw["lon"]),
+        dist_prev,
+        gap_s,
+        speed,
+        first.astype(np.float64),
+        n_prior,
+        amount / np.maximum(prior_mean, 0.01),
+        *(np.asarray(agg[f"count_{w}"], dtype=np.float64) for w in WINDOWS_MS),
+        *(np.asarray(agg[f"sum_cents_{w}"], dtype=np.float64) / 100.0 for w in WINDOWS_MS),
+        amount / (sum_24h + amount),
+        1.0 - np.asarray(agg["merchant_seen"], dtype=np.float64),
+        1.0 - np.asarray(agg["device_seen"], dtype=np.float64),
+    ]
+    return np.column_stack([*(np.broadcast_to(c, ts.shape) for c in columns), categories])
+
+
+def transaction_features(frame: pd.DataFrame) -> np.ndarray:
+    """Offline: the feature matrix of a whole frame in the transaction schema, in frame order."""
+    return derive_features(raw_inputs(frame), history_aggregates(frame))
+
+
+def creditcard_features(frame: pd.DataFrame) -> np.ndarray:
+    """The ULB credit-card set has no customer history: its PCA components, amount and hour."""
+    amount = frame["amount"].to_numpy(np.float64)
+    ts = timestamp_ms(frame["timestamp"])
+    return np.column_stack(
+        [
+            frame[list(CREDITCARD_PCA_COLUMNS)].to_numpy(np.float64),
+            amount,
+            np.log1p(amount),
+            ((ts // 3_600_000) % 24).astype(np.float64),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """A named feature definition: what a model bundle records so serving builds the same."""
+
+    name: str
+    names: tuple[str, ...]
+
+    def build(self, frame: pd.DataFrame) -> np.ndarray:
+        """The feature matrix of ``frame`` for this set."""
+        return FEATURE_BUILDERS[self.name](frame)
+
+
+FEATURE_BUILDERS = {"transactions": transaction_features, "creditcard": creditcard_features}
+FEATURE_SETS: dict[str, FeatureSet] = {
+    "transactions": FeatureSet("transactions", TRANSACTION_FEATURES),
+    "creditcard": FeatureSet("creditcard", CREDITCARD_FEATURES),
+}
+
+
+@dataclass
+class CustomerHistory:
+    """One customer's online state, in memory: the reference the Redis state must equal.
+
+    :meth:`aggregates` reads what a new transaction sees; :meth:`add` then records it. Window
+    entries older than the longest window before the newest transaction are dropped.
+    """
+
+    n_prior: int = 0
+    sum_prior_cents: int = 0
+    prev_ts_ms: int | None = None
+    prev_lat: float = float("nan")
+    prev_lon: float = float("nan")
+    merchants: set[str] = field(default_factory=set)
+    devices: set[str] = field(default_factory=set)
+    window: list[tuple[int, int]] = field(default_factory=list)  # (ts_ms, cents), oldest first
+
+    def aggregates(self, ts_ms: int, merchant_id: str, device_id: str) -> dict[str, float]:
+        """What a transaction at ``ts_ms`` sees of this customer's earlier transactions."""
+        out: dict[str, float] = {
+            "n_prior": float(self.n_prior),
+            "sum_prior_cents": float(self.sum_prior_cents),
+            "prev_ts_ms": float("nan") if self.prev_ts_ms is None else float(self.prev_ts_ms),
+            "prev_lat": self.prev_lat,
+            "prev_lon": self.prev_lon,
+            "merchant_seen": float(merchant_id in self.merchants),
+            "device_seen": float(device_id in self.devices),
+        }
+        for suffix, width in WINDOWS_MS.items():
+            inside = [c for t, c in self.window if t > ts_ms - width]
+            out[f"count_{suffix}"] = float(len(inside))
+            out[f"sum_cents_{suffix}"] = float(sum(inside))
+        return out
+
+    def add(self, ts_ms: int, cents: int, merchant_id: str, device_id: str, lat: float, lon: float) -> None:
+        """Record a transaction after it was scored."""
+        self.n_prior += 1
+        self.sum_prior_cents += cents
+        self.prev_ts_ms, self.prev_lat, self.prev_lon = ts_ms, lat, lon
+        self.merchants.add(merchant_id)
+        self.devices.add(device_id)
+        self.window.append((ts_ms, cents))
+        horizon = ts_ms - MAX_WINDOW_MS
+        self.window = [(t, c) for t, c in self.window if t > horizon]
