@@ -1,0 +1,29 @@
+"""``python -m fraud_operator``: run the operator cluster-wide (or in FRAUDOPS_WATCH_NAMESPACE)."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import kopf
+
+import fraud_operator.main  # noqa: F401  (registers the handlers)
+
+
+def run() -> None:
+    """Start kopf with a liveness endpoint; logs as plain lines for ``kubectl logs``."""
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    namespace = os.environ.get("FRAUDOPS_WATCH_NAMESPACE")
+    kopf.run(
+        standalone=True,
+        clusterwide=namespace is None,
+        namespaces=[namespace] if namespace else (),
+        liveness_endpoint=os.environ.get("FRAUDOPS_LIVENESS", "http://0.0.0.0:8081/healthz"),
+    )
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,61 @@
+"""Pieces every child body shares: metadata with owner reference, resources, security context."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fraud_operator.naming import API_VERSION, KIND, labels
+
+
+def owner_reference(fm: Mapping[str, Any]) -> dict[str, Any]:
+    """Makes the FraudModel the controller of a child, so deleting it garbage-collects the child."""
+    meta = fm["metadata"]
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def child_metadata(
+    fm: Mapping[str, Any], name: str, component: str, extra_labels: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Metadata of a child: its name, the FraudModel's namespace, labels and owner reference."""
+    return {
+        "name": name,
+        "namespace": fm["metadata"]["namespace"],
+        "labels": {**labels(fm["metadata"]["name"], component), **(extra_labels or {})},
+        "ownerReferences": [owner_reference(fm)],
+    }
+
+
+def resources(
+    spec_resources: Mapping[str, Any] | None, default: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Container resources: the user's, or a sane default so nothing runs unbounded."""
+    chosen = dict(spec_resources or {})
+    return {
+        "requests": {k: str(v) for k, v in (chosen.get("requests") or default["requests"]).items()},
+        "limits": {k: str(v) for k, v in (chosen.get("limits") or default["limits"]).items()},
+    }
+
+
+def restricted_security_context() -> dict[str, Any]:
+    """The 'restricted' Pod Security Standard: non-root, read-only root, no capabilities."""
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def env_list(values: Mapping[str, str]) -> list[dict[str, str]]:
+    """``{"A": "1"}`` as a container's ``env`` list, sorted so bodies compare stably."""
+    return [{"name": k, "value": str(v)} for k, v in sorted(values.items())]

@@ -1,0 +1,224 @@
+"""Serving the champion: a Deployment + Service + HPA (``fastapi``) or a KServe InferenceService.
+
+Serving pods load ``models:/<name>@champion`` when they start; a new champion reaches running pods
+through their ``/reload`` endpoint, which swaps the model atomically, so promotion never drops a
+request. The Deployment's own rolling update (``maxUnavailable: 0``) covers image and spec changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fraud_operator.builders.common import (
+    child_metadata,
+    env_list,
+    resources,
+    restricted_security_context,
+)
+from fraud_operator.builders.training import tracking_uri
+from fraud_operator.config import OperatorConfig
+from fraud_operator.naming import (
+    SERVING_PORT,
+    admin_secret_name,
+    registered_model_name,
+    selector,
+    serving_name,
+)
+
+COMPONENT = "serving"
+CONTAINER = "predictor"
+KSERVE_CONTAINER = "kserve-container"
+ADMIN_TOKEN_KEY = "token"
+DEFAULT_RESOURCES = {
+    "requests": {"cpu": "500m", "memory": "1Gi"},
+    "limits": {"cpu": "2", "memory": "2Gi"},
+}
+
+
+def champion_uri(fm: Mapping[str, Any]) -> str:
+    """The model URI serving pods load: whatever version holds the champion alias."""
+    meta = fm["metadata"]
+    return f"models:/{registered_model_name(meta['namespace'], meta['name'], fm['spec'])}@champion"
+
+
+def endpoint(fm: Mapping[str, Any]) -> str:
+    """Where clients inside the cluster send transactions."""
+    meta = fm["metadata"]
+    name = serving_name(meta["name"])
+    if fm["spec"].get("serving", {}).get("runtime") == "kserve":
+        return f"http://{name}.{meta['namespace']}.svc.cluster.local/v2/models/{meta['name']}/infer"
+    return f"http://{name}.{meta['namespace']}.svc.cluster.local:{SERVING_PORT}/predict"
+
+
+def _container(fm: Mapping[str, Any], config: OperatorConfig, name: str) -> dict[str, Any]:
+    """The predictor container, the same for both runtimes."""
+    serving = fm["spec"].get("serving", {})
+    env = env_list(
+        {
+            **config.serving_env,
+            "MODEL_URI": champion_uri(fm),
+            "MODEL_NAME": fm["metadata"]["name"],
+            "MLFLOW_TRACKING_URI": tracking_uri(fm["spec"], config),
+            "PORT": str(SERVING_PORT),
+            "AUDIT_SPOOL_DIR": "/tmp/audit-spool",
+            "TMPDIR": "/tmp",
+        }
+    )
+    env += [
+        {"name": "HOST", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+        {
+            "name": "ADMIN_TOKEN",
+            "valueFrom": {
+                "secretKeyRef": {
+                    "name": admin_secret_name(fm["metadata"]["name"]),
+                    "key": ADMIN_TOKEN_KEY,
+                }
+            },
+        },
+    ]
+    return {
+        "name": name,
+        "image": serving.get("image", "ghcr.io/fraudops/fraudops:0.1.0"),
+        "command": ["python", "-m", "fraud_inference"],
+        "env": env,
+        "ports": [{"name": "http", "containerPort": SERVING_PORT, "protocol": "TCP"}],
+        "readinessProbe": {
+            "httpGet": {"path": "/readyz", "port": SERVING_PORT},
+            "periodSeconds": 2,
+            "failureThreshold": 3,
+        },
+        "livenessProbe": {
+            "httpGet": {"path": "/healthz", "port": SERVING_PORT},
+            "initialDelaySeconds": 10,
+            "periodSeconds": 10,
+            "failureThreshold": 6,
+        },
+        "resources": resources(serving.get("resources"), DEFAULT_RESOURCES),
+        "securityContext": restricted_security_context(),
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+    }
+
+
+def _pod_metadata(fm: Mapping[str, Any]) -> dict[str, Any]:
+    """Pod labels (the selector among them) and Prometheus scrape annotations."""
+    return {
+        "labels": child_metadata(fm, "", COMPONENT)["labels"],
+        "annotations": {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": str(SERVING_PORT),
+            "prometheus.io/path": "/metrics",
+        },
+    }
+
+
+def build_deployment(fm: Mapping[str, Any], config: OperatorConfig) -> dict[str, Any]:
+    """The serving Deployment; its replica count belongs to the HPA once created."""
+    name = fm["metadata"]["name"]
+    serving = fm["spec"].get("serving", {})
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": child_metadata(fm, serving_name(name), COMPONENT),
+        "spec": {
+            "replicas": serving.get("minReplicas", 1),
+            "selector": {"matchLabels": selector(name, COMPONENT)},
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+            },
+            "template": {
+                "metadata": _pod_metadata(fm),
+                "spec": {
+                    "terminationGracePeriodSeconds": 30,
+                    "securityContext": {"runAsNonRoot": True, "fsGroup": 10001},
+                    "containers": [_container(fm, config, CONTAINER)],
+                    "volumes": [{"name": "tmp", "emptyDir": {}}],
+                },
+            },
+        },
+    }
+
+
+def build_service(fm: Mapping[str, Any]) -> dict[str, Any]:
+    """A ClusterIP Service in front of the serving pods."""
+    name = fm["metadata"]["name"]
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": child_metadata(fm, serving_name(name), COMPONENT),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector(name, COMPONENT),
+            "ports": [{"name": "http", "port": SERVING_PORT, "targetPort": "http"}],
+        },
+    }
+
+
+def build_admin_secret(fm: Mapping[str, Any], token: str) -> dict[str, Any]:
+    """The serving pods' admin token; the operator presents it to ``POST /reload``."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": child_metadata(fm, admin_secret_name(fm["metadata"]["name"]), COMPONENT),
+        "type": "Opaque",
+        "stringData": {ADMIN_TOKEN_KEY: token},
+    }
+
+
+def build_hpa(fm: Mapping[str, Any]) -> dict[str, Any]:
+    """An autoscaling/v2 HPA on CPU utilisation between min and max replicas."""
+    name = fm["metadata"]["name"]
+    serving = fm["spec"].get("serving", {})
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": child_metadata(fm, serving_name(name), COMPONENT),
+        "spec": {
+            "scaleTargetRef": {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": serving_name(name),
+            },
+            "minReplicas": serving.get("minReplicas", 1),
+            "maxReplicas": serving.get("maxReplicas", 3),
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {
+                            "type": "Utilization",
+                            "averageUtilization": serving.get("targetCPUUtilizationPercentage", 70),
+                        },
+                    },
+                }
+            ],
+        },
+    }
+
+
+def build_inference_service(fm: Mapping[str, Any], config: OperatorConfig) -> dict[str, Any]:
+    """A KServe InferenceService with our image as a custom predictor speaking the V2 protocol."""
+    name = fm["metadata"]["name"]
+    serving = fm["spec"].get("serving", {})
+    container = _container(fm, config, KSERVE_CONTAINER)
+    container.pop("livenessProbe")
+    predictor: dict[str, Any] = {
+        "minReplicas": serving.get("minReplicas", 1),
+        "maxReplicas": serving.get("maxReplicas", 3),
+        "scaleMetric": "cpu",
+        "scaleTarget": serving.get("targetCPUUtilizationPercentage", 70),
+        "containers": [container],
+        "volumes": [{"name": "tmp", "emptyDir": {}}],
+    }
+    if "canaryTrafficPercent" in serving:
+        predictor["canaryTrafficPercent"] = serving["canaryTrafficPercent"]
+    metadata = child_metadata(fm, serving_name(name), COMPONENT)
+    metadata["annotations"] = {"serving.kserve.io/enable-prometheus-scraping": "true"}
+    return {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": metadata,
+        "spec": {"predictor": predictor},
+    }

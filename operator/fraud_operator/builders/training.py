@@ -1,0 +1,172 @@
+"""Training: the ConfigMap carrying a generation's spec, its Job, and the retraining CronJob."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from fraud_operator.builders.common import child_metadata, resources
+from fraud_operator.config import OperatorConfig
+from fraud_operator.naming import (
+    LABEL_GENERATION,
+    registered_model_name,
+    retrain_cronjob_name,
+    training_job_name,
+)
+
+COMPONENT = "training"
+CONTAINER = "train"
+SPEC_KEY = "spec.json"
+#: fraudctl exits 2 on a user error (bad data, missing file): retrying cannot help.
+USER_ERROR_EXIT_CODE = 2
+#: Set by the Job controller on its pods, whether the Job came from us or from the CronJob.
+JOB_NAME_FIELD = "metadata.labels['batch.kubernetes.io/job-name']"
+DEFAULT_RESOURCES = {
+    "requests": {"cpu": "1", "memory": "2Gi"},
+    "limits": {"cpu": "2", "memory": "8Gi"},
+}
+
+
+def tracking_uri(spec: Mapping[str, Any], config: OperatorConfig) -> str:
+    """The spec's MLflow tracking URI override, or the operator's."""
+    return spec.get("registry", {}).get("trackingUri") or config.tracking_uri
+
+
+def training_job_spec(fm: Mapping[str, Any], config: OperatorConfig) -> dict[str, Any]:
+    """What the training Job is asked to do, as the JSON document it reads."""
+    meta, spec = fm["metadata"], fm["spec"]
+    return {
+        "fraudModel": {
+            "namespace": meta["namespace"],
+            "name": meta["name"],
+            "uid": meta["uid"],
+            "generation": meta["generation"],
+        },
+        "data": spec["data"],
+        "training": {k: v for k, v in spec.get("training", {}).items() if k != "resources"},
+        "registry": {
+            "modelName": registered_model_name(meta["namespace"], meta["name"], spec),
+            "trackingUri": tracking_uri(spec, config),
+        },
+        "validation": spec.get("validation", {}),
+    }
+
+
+def build_training_configmap(fm: Mapping[str, Any], config: OperatorConfig) -> dict[str, Any]:
+    """The generation's training spec, which its Job (and the retraining CronJob) read."""
+    name = training_job_name(fm["metadata"]["name"], fm["metadata"]["generation"])
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": child_metadata(
+            fm, name, COMPONENT, {LABEL_GENERATION: str(fm["metadata"]["generation"])}
+        ),
+        "data": {SPEC_KEY: json.dumps(training_job_spec(fm, config), sort_keys=True, indent=2)},
+    }
+
+
+def _job_spec(fm: Mapping[str, Any], config: OperatorConfig, configmap: str) -> dict[str, Any]:
+    """The Job spec shared by the generation's Job and the CronJob's template."""
+    training = fm["spec"].get("training", {})
+    return {
+        "backoffLimit": training.get("backoffLimit", 1),
+        "activeDeadlineSeconds": training.get("activeDeadlineSeconds", 7200),
+        "ttlSecondsAfterFinished": config.job_ttl_seconds,
+        "podFailurePolicy": {
+            "rules": [
+                {
+                    "action": "FailJob",
+                    "onExitCodes": {
+                        "containerName": CONTAINER,
+                        "operator": "In",
+                        "values": [USER_ERROR_EXIT_CODE],
+                    },
+                }
+            ]
+        },
+        "template": {
+            "metadata": {"labels": child_metadata(fm, "", COMPONENT)["labels"]},
+            "spec": {
+                "restartPolicy": "Never",
+                "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "fsGroup": 10001},
+                "containers": [
+                    {
+                        "name": CONTAINER,
+                        "image": training.get("image", "ghcr.io/fraudops/fraudops:0.1.0"),
+                        "command": ["python", "-m", "fraud_training.job"],
+                        "env": [
+                            {
+                                "name": "FRAUDOPS_JOB_SPEC",
+                                "valueFrom": {
+                                    "configMapKeyRef": {"name": configmap, "key": SPEC_KEY}
+                                },
+                            },
+                            {
+                                "name": "FRAUDOPS_JOB_NAME",
+                                "valueFrom": {"fieldRef": {"fieldPath": JOB_NAME_FIELD}},
+                            },
+                            {
+                                "name": "MLFLOW_TRACKING_URI",
+                                "value": tracking_uri(fm["spec"], config),
+                            },
+                            {"name": "TMPDIR", "value": "/tmp"},
+                        ],
+                        "resources": resources(training.get("resources"), DEFAULT_RESOURCES),
+                        "terminationMessagePolicy": "FallbackToLogsOnError",
+                        "securityContext": {
+                            "allowPrivilegeEscalation": False,
+                            "readOnlyRootFilesystem": True,
+                            "capabilities": {"drop": ["ALL"]},
+                        },
+                        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                    }
+                ],
+                "volumes": [{"name": "tmp", "emptyDir": {}}],
+            },
+        },
+    }
+
+
+def build_training_job(fm: Mapping[str, Any], config: OperatorConfig) -> dict[str, Any]:
+    """The one training Job of the FraudModel's current generation."""
+    meta = fm["metadata"]
+    name = training_job_name(meta["name"], meta["generation"])
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": child_metadata(
+            fm, name, COMPONENT, {LABEL_GENERATION: str(meta["generation"])}
+        ),
+        "spec": _job_spec(fm, config, configmap=name),
+    }
+
+
+def build_retrain_cronjob(fm: Mapping[str, Any], config: OperatorConfig) -> dict[str, Any] | None:
+    """A CronJob retraining on ``retraining.schedule`` with the current generation's spec.
+
+    A CronJob rather than a kopf timer: the schedule then survives operator restarts and downtime
+    (missed runs are caught up by the controller within ``startingDeadlineSeconds``), and a person
+    sees it, its history and its next run with kubectl. ``Forbid`` keeps retrainings from piling up.
+    """
+    schedule = fm["spec"].get("retraining", {}).get("schedule")
+    if not schedule:
+        return None
+    meta = fm["metadata"]
+    configmap = training_job_name(meta["name"], meta["generation"])
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": child_metadata(fm, retrain_cronjob_name(meta["name"]), COMPONENT),
+        "spec": {
+            "schedule": schedule,
+            "concurrencyPolicy": "Forbid",
+            "startingDeadlineSeconds": 3600,
+            "successfulJobsHistoryLimit": 3,
+            "failedJobsHistoryLimit": 3,
+            "jobTemplate": {
+                "metadata": {"labels": child_metadata(fm, "", COMPONENT)["labels"]},
+                "spec": _job_spec(fm, config, configmap=configmap),
+            },
+        },
+    }

@@ -1,0 +1,91 @@
+"""kopf registrations and start-up settings; the work lives in :mod:`fraud_operator.reconcile`.
+
+One reconcile behind ``on.create``, ``on.update`` (spec only), ``on.resume`` and a timer: the change
+handlers react at once, the timer moves things on when children change (a Job finishes, pods become
+ready) and repairs whatever a missed event left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import kopf
+
+from fraud_operator.cluster import Cluster, ClusterBusy, load_config
+from fraud_operator.config import OperatorConfig
+from fraud_operator.naming import GROUP, PLURAL, VERSION
+from fraud_operator.reconcile import reconcile
+from fraud_operator.registry import RegistryUnavailable
+from fraud_operator.status import changes
+
+ANNOTATION_PREFIX = "kopf.fraudops.io"
+#: kopf needs a finalizer on objects with timers (to stop them cleanly on deletion): name it ours.
+FINALIZER = "fraudops.io/finalizer"
+TIMER_INTERVAL_SECONDS = 5.0
+HANDLER_RETRIES = 20
+HANDLER_TIMEOUT_SECONDS = 600
+
+
+@kopf.on.startup()
+async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    """Explicit settings: kopf's state in our annotations, bounded timeouts, Events at INFO."""
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(
+        prefix=ANNOTATION_PREFIX
+    )
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=ANNOTATION_PREFIX, key="last-handled-configuration"
+    )
+    settings.persistence.finalizer = FINALIZER
+    settings.posting.level = logging.INFO
+    settings.watching.server_timeout = 270
+    settings.watching.client_timeout = 300
+    settings.watching.connect_timeout = 30
+    settings.networking.request_timeout = 60
+    settings.networking.connect_timeout = 10
+    settings.peering.standalone = True  # one replica, Recreate strategy: nobody to peer with
+    load_config()
+    memo.cluster = Cluster()
+    memo.config = OperatorConfig.from_env()
+    memo.locks = {}
+
+
+async def _reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo) -> None:
+    """Reconcile one object (never two passes of the same object at once) and patch its status."""
+    lock = memo.locks.setdefault(body.metadata.uid, asyncio.Lock())
+    async with lock:
+        try:
+            new = await reconcile(memo.cluster, body, memo.config)
+        except RegistryUnavailable as error:
+            raise kopf.TemporaryError(f"MLflow registry unavailable: {error}", delay=15) from error
+        except ClusterBusy as error:
+            raise kopf.TemporaryError(str(error), delay=5) from error
+    old = dict(body.get("status") or {})
+    for change in changes(old, new):
+        kopf.event(body, type=change.type, reason=change.reason, message=change.message)
+    for key, value in new.items():
+        if old.get(key) != value:
+            patch.status[key] = value
+
+
+@kopf.on.resume(GROUP, VERSION, PLURAL, retries=HANDLER_RETRIES, timeout=HANDLER_TIMEOUT_SECONDS)
+@kopf.on.create(GROUP, VERSION, PLURAL, retries=HANDLER_RETRIES, timeout=HANDLER_TIMEOUT_SECONDS)
+@kopf.on.update(
+    GROUP, VERSION, PLURAL, field="spec", retries=HANDLER_RETRIES, timeout=HANDLER_TIMEOUT_SECONDS
+)
+async def on_change(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
+    """A FraudModel appeared, changed its spec, or was found at start-up."""
+    await _reconcile(body, patch, memo)
+
+
+@kopf.timer(GROUP, VERSION, PLURAL, interval=TIMER_INTERVAL_SECONDS, initial_delay=2.0)
+async def on_timer(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
+    """Read the children's and the registry's actual state into status and move things on."""
+    await _reconcile(body, patch, memo)
+
+
+@kopf.on.probe(id="fraudmodels")
+def watched_objects(**_: Any) -> str:
+    """The liveness endpoint reports which resource the operator reconciles."""
+    return f"{PLURAL}.{GROUP}/{VERSION}"

@@ -1,0 +1,73 @@
+"""Names and labels of a FraudModel's children, derived from the object alone.
+
+Deriving every name from the FraudModel (and, for training, its generation) is what makes
+reconciliation idempotent: a repeated reconcile or a restarted operator computes the same name and
+finds the child it created before instead of starting a duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+GROUP = "fraudops.io"
+VERSION = "v1alpha1"
+PLURAL = "fraudmodels"
+KIND = "FraudModel"
+API_VERSION = f"{GROUP}/{VERSION}"
+
+LABEL_MODEL = f"{GROUP}/fraudmodel"
+LABEL_GENERATION = f"{GROUP}/generation"
+LABEL_COMPONENT = "app.kubernetes.io/component"
+MAX_NAME = 63
+SERVING_PORT = 8080
+
+
+def _fit(name: str, limit: int = MAX_NAME) -> str:
+    """Shorten ``name`` to ``limit`` characters, keeping it unique with a hash suffix."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: limit - 9].rstrip('-')}-{digest}"
+
+
+def training_job_name(model_name: str, generation: int) -> str:
+    """The one training Job of a generation (also the name of its ConfigMap)."""
+    return _fit(f"{model_name}-train-g{generation}")
+
+
+def retrain_cronjob_name(model_name: str) -> str:
+    """The CronJob that retrains on ``retraining.schedule``; its Jobs get an 11-character suffix."""
+    return _fit(f"{model_name}-retrain", limit=52)
+
+
+def serving_name(model_name: str) -> str:
+    """Deployment, Service, HPA or InferenceService serving the champion."""
+    return _fit(f"{model_name}-serving")
+
+
+def admin_secret_name(model_name: str) -> str:
+    """The Secret holding the token with which the operator asks serving pods to reload."""
+    return _fit(f"{model_name}-serving-admin")
+
+
+def registered_model_name(namespace: str, name: str, spec: Mapping[str, Any]) -> str:
+    """The MLflow registered model: ``registry.modelName`` or ``<namespace>-<name>``."""
+    return spec.get("registry", {}).get("modelName") or f"{namespace}-{name}"
+
+
+def labels(model_name: str, component: str) -> dict[str, str]:
+    """Labels every child carries: who owns it and which part of the system it is."""
+    return {
+        "app.kubernetes.io/name": "fraudops",
+        "app.kubernetes.io/instance": model_name,
+        "app.kubernetes.io/managed-by": "fraudops-operator",
+        LABEL_COMPONENT: component,
+        LABEL_MODEL: model_name,
+    }
+
+
+def selector(model_name: str, component: str) -> dict[str, str]:
+    """The stable subset of :func:`labels` that selects a component's pods."""
+    return {LABEL_MODEL: model_name, LABEL_COMPONENT: component}

@@ -1,0 +1,90 @@
+"""What the reconciler sees of a FraudModel's children, read from their bodies (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+ACTIVE, SUCCEEDED, FAILED = "Active", "Succeeded", "Failed"
+LOG_TAIL_LINES = 10
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """A training Job's outcome, with the reason a person needs when it failed."""
+
+    name: str
+    state: str  # ACTIVE, SUCCEEDED or FAILED
+    reason: str = ""
+    message: str = ""
+    completed_at: str | None = None
+
+
+def _true_condition(job: Mapping[str, Any], type_: str) -> Mapping[str, Any] | None:
+    for cond in (job.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == type_ and cond.get("status") == "True":
+            return cond
+    return None
+
+
+def _termination(pods: Sequence[Mapping[str, Any]]) -> str:
+    """Exit code and log tail of the last failed container among a Job's pods."""
+    details: list[tuple[str, str]] = []
+    for pod in pods:
+        for status in (pod.get("status") or {}).get("containerStatuses") or []:
+            terminated = (status.get("state") or {}).get("terminated")
+            if terminated and terminated.get("exitCode", 0) != 0:
+                tail = "\n".join(
+                    (terminated.get("message") or "").strip().splitlines()[-LOG_TAIL_LINES:]
+                )
+                text = f"container {status['name']} exited with code {terminated['exitCode']}"
+                if tail:
+                    text += f"; last log lines:\n{tail}"
+                details.append((terminated.get("finishedAt") or "", text))
+    return max(details)[1] if details else ""
+
+
+def training_run(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> TrainingRun:
+    """The state of a training Job from its conditions, and why it failed from its pods."""
+    name = job["metadata"]["name"]
+    if (done := _true_condition(job, "Complete")) is not None:
+        completed = (job.get("status") or {}).get("completionTime") or done.get(
+            "lastTransitionTime"
+        )
+        return TrainingRun(name, SUCCEEDED, "JobComplete", f"Job {name} completed", completed)
+    if (failed := _true_condition(job, "Failed")) is not None:
+        message = f"Job {name} failed: {failed.get('message') or failed.get('reason')}"
+        if detail := _termination(pods):
+            message += f"; {detail}"
+        return TrainingRun(name, FAILED, failed.get("reason") or "JobFailed", message)
+    return TrainingRun(name, ACTIVE, "JobRunning", f"Job {name} is training")
+
+
+def newest(objects: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The most recently created object (name breaks ties, so the choice is stable)."""
+    if not objects:
+        return None
+    return max(objects, key=lambda o: (o["metadata"]["creationTimestamp"], o["metadata"]["name"]))
+
+
+def pod_is_ready(pod: Mapping[str, Any]) -> bool:
+    """Ready condition True and not being deleted."""
+    if pod["metadata"].get("deletionTimestamp"):
+        return False
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+@dataclass(frozen=True)
+class Serving:
+    """The serving workload as observed: how many pods are ready and which version each serves."""
+
+    ready_pods: int = 0
+    wanted_pods: int = 0
+    pod_versions: dict[str, str | None] = field(default_factory=dict)
+    problem: str = ""
+
+    def serves(self, version: str) -> bool:
+        """Every ready pod answers with ``version`` and at least one pod is ready."""
+        return self.ready_pods > 0 and all(v == version for v in self.pod_versions.values())

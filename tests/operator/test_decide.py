@@ -1,0 +1,125 @@
+"""The status a person reads is derived from what was observed, whatever happened before."""
+
+from __future__ import annotations
+
+from fraud_operator.decide import Observation, decide
+from fraud_operator.observed import ACTIVE, FAILED, SUCCEEDED, Serving, TrainingRun
+from fraud_operator.registry import TAG_GATE, TAG_GATE_MESSAGE, TAG_JOB, VersionInfo
+
+
+def version(number: str, gate: str | None = None, message: str = "") -> VersionInfo:
+    tags = {TAG_JOB: f"fm-train-g{number}"}
+    if gate:
+        tags |= {TAG_GATE: gate, TAG_GATE_MESSAGE: message}
+    return VersionInfo(number, f"run{number}", {"roc_auc": 0.99, "pr_auc": 0.8}, tags)
+
+
+def conditions(obs: Observation) -> dict[str, tuple[str, str]]:
+    return {c.type: (c.status, c.reason) for c in decide(obs).conditions}
+
+
+def test_a_new_object_without_a_job_is_pending() -> None:
+    assert decide(Observation()).phase == "Pending"
+
+
+def test_a_running_job_means_training() -> None:
+    verdict = decide(Observation(run=TrainingRun("fm-train-g1", ACTIVE, "JobRunning", "training")))
+    assert verdict.phase == "Training"
+    assert (
+        conditions(Observation(run=TrainingRun("j", ACTIVE)))["TrainingSucceeded"][0] == "Unknown"
+    )
+
+
+def test_a_registered_version_without_a_gate_decision_is_validating() -> None:
+    obs = Observation(run=TrainingRun("fm-train-g1", SUCCEEDED), candidate=version("1"))
+    assert decide(obs).phase == "Validating"
+
+
+def test_a_passed_version_not_yet_champion_is_promoting() -> None:
+    obs = Observation(run=TrainingRun("fm-train-g1", SUCCEEDED), candidate=version("1", "passed"))
+    assert decide(obs).phase == "Promoting"
+
+
+def test_a_champion_whose_pods_serve_it_is_ready() -> None:
+    champion = version("1", "passed")
+    serving = Serving(ready_pods=2, wanted_pods=2, pod_versions={"a": "1", "b": "1"})
+    obs = Observation(
+        run=TrainingRun("fm-train-g1", SUCCEEDED),
+        candidate=champion,
+        champion=champion,
+        serving=serving,
+    )
+    verdict = decide(obs)
+    assert verdict.phase == "Ready"
+    assert conditions(obs) == {
+        "TrainingSucceeded": ("True", "JobComplete"),
+        "Validated": ("True", "GatePassed"),
+        "Promoted": ("True", "Champion"),
+        "ServingReady": ("True", "Serving"),
+    }
+
+
+def test_pods_still_on_the_old_version_mean_deploying() -> None:
+    champion = version("2", "passed")
+    serving = Serving(ready_pods=2, wanted_pods=2, pod_versions={"a": "2", "b": "1"})
+    obs = Observation(candidate=champion, champion=champion, serving=serving)
+    assert decide(obs).phase == "Deploying"
+
+
+def test_a_failed_gate_keeps_the_old_champion_ready_and_says_why() -> None:
+    champion = version("1", "passed")
+    candidate = version("2", "failed", "PR-AUC 0.1000 is below validation.minPrAuc 0.5")
+    serving = Serving(ready_pods=1, wanted_pods=1, pod_versions={"a": "1"})
+    obs = Observation(
+        run=TrainingRun("fm-train-g2", SUCCEEDED),
+        candidate=candidate,
+        champion=champion,
+        serving=serving,
+    )
+    verdict = decide(obs)
+    assert verdict.phase == "Ready"
+    assert "version 2 failed the gate" in verdict.message
+    validated = next(c for c in verdict.conditions if c.type == "Validated")
+    assert (validated.status, validated.reason) == ("False", "GateFailed")
+    assert "minPrAuc" in validated.message
+    assert conditions(obs)["Promoted"] == ("False", "ChampionKept")
+
+
+def test_a_failed_gate_without_a_champion_is_failed() -> None:
+    candidate = version("1", "failed", "ROC-AUC 0.5000 is below validation.minRocAuc 0.9")
+    obs = Observation(run=TrainingRun("fm-train-g1", SUCCEEDED), candidate=candidate)
+    verdict = decide(obs)
+    assert verdict.phase == "Failed"
+    assert "minRocAuc" in verdict.message
+
+
+def test_a_failed_job_without_a_champion_is_failed_with_the_jobs_reason() -> None:
+    run = TrainingRun(
+        "fm-train-g1", FAILED, "PodFailurePolicy", "exit code 2: no such file /data/x.csv"
+    )
+    verdict = decide(Observation(run=run))
+    assert verdict.phase == "Failed"
+    assert "no such file" in verdict.message
+    assert conditions(Observation(run=run))["TrainingSucceeded"] == ("False", "PodFailurePolicy")
+
+
+def test_a_failed_retraining_leaves_the_champion_ready() -> None:
+    champion = version("1", "passed")
+    serving = Serving(ready_pods=1, wanted_pods=1, pod_versions={"a": "1"})
+    run = TrainingRun("fm-retrain-123", FAILED, "BackoffLimitExceeded", "oom")
+    verdict = decide(Observation(run=run, champion=champion, serving=serving))
+    assert verdict.phase == "Ready"
+    assert "BackoffLimitExceeded" in verdict.message
+
+
+def test_serving_that_cannot_be_created_is_degraded() -> None:
+    champion = version("1", "passed")
+    serving = Serving(problem="the cluster does not serve InferenceService")
+    verdict = decide(Observation(candidate=champion, champion=champion, serving=serving))
+    assert verdict.phase == "Degraded"
+
+
+def test_an_invalid_spec_is_failed_without_training() -> None:
+    verdict = decide(Observation(spec_error="retraining.schedule '61 * * * *' is not valid"))
+    assert verdict.phase == "Failed"
+    assert conditions(Observation(spec_error="x"))["TrainingSucceeded"] == ("False", "InvalidSpec")
