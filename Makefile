@@ -7,16 +7,21 @@ PYTHON      ?= python3
 VENV        := .venv
 VPY         := $(VENV)/bin/python
 CACHE_DIR   ?= $(HOME)/.cache/fraudops
-K8S_VERSION := v1.34.4
+# One definition of the pinned release: hack/devcluster/versions.py (hack/go.mod must match it).
+K8S_VERSION := $(shell sed -n 's/^K8S_VERSION = "\(.*\)"$$/\1/p' hack/devcluster/versions.py)
 BIN_DIR     := $(CACHE_DIR)/bin/$(K8S_VERSION)
 DEVCLUSTER_BINS := kube-apiserver kube-controller-manager kubectl etcd helm
 export FRAUDOPS_BIN_DIR := $(BIN_DIR)
 
-.PHONY: demo test demo-local venv system-deps devcluster-bin devcluster-up devcluster-down lint bench clean
+.PHONY: demo demo-down test demo-local venv system-deps devcluster-bin devcluster-up devcluster-down lint bench clean
 
-## demo: the main job (see README)
-demo: venv
-	$(VPY) -m fraud_training.demo
+## demo: the main job — devcluster, MLflow, the operator (helm), a FraudModel trained and served
+demo: venv system-deps devcluster-bin
+	PYTHONPATH=hack $(VPY) -m clusterdemo up
+
+## demo-down: stop everything `make demo` left running
+demo-down: venv
+	PYTHONPATH=hack $(VPY) -m clusterdemo down
 
 ## test: install what the tests need, then run the whole suite (the harness starts the real services)
 test: venv system-deps devcluster-bin
@@ -47,8 +52,25 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+## devcluster-bin: build kube-apiserver, kube-controller-manager, kubectl, etcd and helm once per machine
+devcluster-bin:
+	@BIN_DIR="$(BIN_DIR)" K8S_VERSION="$(K8S_VERSION)" hack/build-devcluster.sh
+
+## devcluster-up: start a devcluster in the background and print its kubeconfig path
+devcluster-up: venv devcluster-bin
+	PYTHONPATH=hack $(VPY) -m devcluster up
+
+## devcluster-down: stop the devcluster started by devcluster-up, leaving no process behind
+devcluster-down: venv
+	PYTHONPATH=hack $(VPY) -m devcluster down
+
 lint: venv
 	$(VENV)/bin/ruff check .
+
+## bench: every benchmark in benchmarks/ (the training pipeline; serving against MLServer 1.7, own
+## venv made on first run); not in `make test`
+bench: venv system-deps
+	for script in benchmarks/bench_*.py; do $(VPY) "$$script"; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache mlruns mlflow.db .fraudops

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fraud_operator.observed import ACTIVE, FAILED, Serving, TrainingRun
-from fraud_operator.registry import VersionInfo
+from fraud_operator.registry import TAG_GATE_MESSAGE, VersionInfo
 from fraud_operator.status import (
     PROMOTED,
     SERVING_READY,
@@ -66,7 +66,7 @@ def _validated(obs: Observation) -> Condition:
     candidate = obs.candidate
     if candidate is None:
         return Condition(VALIDATED, "Unknown", "AwaitingModel", "no new model version to validate")
-    message = candidate.tags.get("fraudops.io/gate-message", "")
+    message = candidate.tags.get(TAG_GATE_MESSAGE, "")
     if candidate.gate == "passed":
         return Condition(VALIDATED, "True", "GatePassed", f"version {candidate.version}: {message}")
     if candidate.gate == "failed":

@@ -1,8 +1,8 @@
-"""The validation gate as the operator applies it to a registered version's logged metrics.
+"""The validation gate, as the operator applies it: the training package's gate, one definition.
 
-The training Job logs, on the candidate's run, its hold-out metrics and the current champion's
-metrics scored on the same hold-out; the gate compares them with the FraudModel's
-``spec.validation`` and is decided once per version.
+:func:`fraud_training.gate.validate_version` re-scores the candidate from the registry on the
+hold-out logged with its run, and the current champion on the same rows; here the FraudModel's
+``spec.validation`` becomes its policy and its report becomes one sentence for a condition.
 """
 
 from __future__ import annotations
@@ -10,30 +10,32 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fraud_operator.registry import VersionInfo
+from fraud_training.gate import GatePolicy, GateReport
 
 
-def judge(
-    candidate: VersionInfo, champion: VersionInfo | None, policy: Mapping[str, Any]
-) -> tuple[bool, str]:
-    """(passed, a sentence per failed check or a summary when all pass)."""
-    metrics = candidate.metrics
-    roc, pr = metrics.get("roc_auc", float("nan")), metrics.get("pr_auc", float("nan"))
-    min_roc, min_pr = policy.get("minRocAuc", 0.9), policy.get("minPrAuc", 0.5)
-    max_regression = policy.get("maxRegression", 0.02)
-    failures: list[str] = []
-    if not roc >= min_roc:
-        failures.append(f"ROC-AUC {roc:.4f} is below validation.minRocAuc {min_roc}")
-    if not pr >= min_pr:
-        failures.append(f"PR-AUC {pr:.4f} is below validation.minPrAuc {min_pr}")
-    if metrics.get("probabilities_valid", 1.0) < 1.0:
-        failures.append("the model produced probabilities outside [0, 1] or not finite")
-    baseline = metrics.get("champion_pr_auc")
-    if champion is not None and baseline is not None and pr < baseline - max_regression:
-        failures.append(
-            f"PR-AUC {pr:.4f} is worse than champion version {champion.version}'s {baseline:.4f} "
-            f"on the same hold-out by more than validation.maxRegression {max_regression}"
-        )
-    if failures:
-        return False, "; ".join(failures)
-    return True, f"ROC-AUC {roc:.4f}, PR-AUC {pr:.4f} pass the gate"
+def policy(validation: Mapping[str, Any]) -> GatePolicy:
+    """``spec.validation`` (defaults filled by the API server) as the gate's policy."""
+    defaults = GatePolicy()
+    return GatePolicy(
+        min_roc_auc=float(validation.get("minRocAuc", defaults.min_roc_auc)),
+        min_pr_auc=float(validation.get("minPrAuc", defaults.min_pr_auc)),
+        max_regression=float(validation.get("maxRegression", defaults.max_regression)),
+    )
+
+
+FIELD_OF_CHECK = {
+    "min_roc_auc": "validation.minRocAuc",
+    "min_pr_auc": "validation.minPrAuc",
+    "no_regression_vs_champion": "validation.maxRegression",
+}
+
+
+def summary(report: GateReport) -> str:
+    """The failed checks, each naming the spec field it failed; or all checks when it passed."""
+    failed = [c for c in report.checks if not c.passed]
+    if not failed:
+        return "; ".join(c.message for c in report.checks)
+    return "; ".join(
+        f"{c.message} ({FIELD_OF_CHECK[c.name]})" if c.name in FIELD_OF_CHECK else c.message
+        for c in failed
+    )

@@ -26,6 +26,8 @@ FINALIZER = "fraudops.io/finalizer"
 TIMER_INTERVAL_SECONDS = 5.0
 HANDLER_RETRIES = 20
 HANDLER_TIMEOUT_SECONDS = 600
+#: Seconds before an unexpected error is retried (kopf's default is 60).
+ERROR_BACKOFF_SECONDS = 10
 
 
 @kopf.on.startup()
@@ -69,17 +71,44 @@ async def _reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo) -> Non
             patch.status[key] = value
 
 
-@kopf.on.resume(GROUP, VERSION, PLURAL, retries=HANDLER_RETRIES, timeout=HANDLER_TIMEOUT_SECONDS)
-@kopf.on.create(GROUP, VERSION, PLURAL, retries=HANDLER_RETRIES, timeout=HANDLER_TIMEOUT_SECONDS)
+@kopf.on.resume(
+    GROUP,
+    VERSION,
+    PLURAL,
+    retries=HANDLER_RETRIES,
+    timeout=HANDLER_TIMEOUT_SECONDS,
+    backoff=ERROR_BACKOFF_SECONDS,
+)
+@kopf.on.create(
+    GROUP,
+    VERSION,
+    PLURAL,
+    retries=HANDLER_RETRIES,
+    timeout=HANDLER_TIMEOUT_SECONDS,
+    backoff=ERROR_BACKOFF_SECONDS,
+)
 @kopf.on.update(
-    GROUP, VERSION, PLURAL, field="spec", retries=HANDLER_RETRIES, timeout=HANDLER_TIMEOUT_SECONDS
+    GROUP,
+    VERSION,
+    PLURAL,
+    field="spec",
+    retries=HANDLER_RETRIES,
+    timeout=HANDLER_TIMEOUT_SECONDS,
+    backoff=ERROR_BACKOFF_SECONDS,
 )
 async def on_change(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
     """A FraudModel appeared, changed its spec, or was found at start-up."""
     await _reconcile(body, patch, memo)
 
 
-@kopf.timer(GROUP, VERSION, PLURAL, interval=TIMER_INTERVAL_SECONDS, initial_delay=2.0)
+@kopf.timer(
+    GROUP,
+    VERSION,
+    PLURAL,
+    interval=TIMER_INTERVAL_SECONDS,
+    initial_delay=2.0,
+    backoff=ERROR_BACKOFF_SECONDS,
+)
 async def on_timer(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
     """Read the children's and the registry's actual state into status and move things on."""
     await _reconcile(body, patch, memo)

@@ -31,7 +31,7 @@ from fraud_operator.builders.training import (
 from fraud_operator.cluster import Cluster, KindNotServed
 from fraud_operator.config import OperatorConfig
 from fraud_operator.decide import Observation, decide
-from fraud_operator.gate import judge
+from fraud_operator.gate import policy, summary
 from fraud_operator.naming import (
     LABEL_MODEL,
     registered_model_name,
@@ -92,12 +92,12 @@ async def gate_and_promote(
     model: str,
     candidate: VersionInfo,
     champion: VersionInfo | None,
-    policy: Mapping[str, Any],
+    validation: Mapping[str, Any],
 ) -> tuple[VersionInfo, VersionInfo | None]:
     """Decide the gate once for ``candidate``; promote it when it passes."""
     if candidate.gate is None:
-        passed, message = judge(candidate, champion, policy)
-        await registry.record_gate(model, candidate.version, passed, message)
+        report = await registry.judge(model, candidate.version, policy(validation))
+        await registry.record_gate(model, candidate.version, report.passed, summary(report))
         candidate = (
             await registry.version_for_job(model, candidate.tags["fraudops.io/job"]) or candidate
         )

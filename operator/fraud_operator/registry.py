@@ -15,15 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from fraud_training.gate import GATE_TAG, GatePolicy, GateReport, validate_version
+from fraud_training.job import TAG_JOB
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
-TAG_JOB = "fraudops.io/job"
-TAG_GATE = "fraudops.io/gate"
-TAG_GATE_MESSAGE = "fraudops.io/gate-message"
+TAG_GATE = GATE_TAG
+TAG_GATE_MESSAGE = "gate_message"
 CALL_TIMEOUT_SECONDS = 30.0
+#: The gate downloads two models and a hold-out and scores them.
+GATE_TIMEOUT_SECONDS = 300.0
 
 # Bound MLflow's own HTTP retries so that our deadline, not its back-off, decides.
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
@@ -51,14 +54,12 @@ class VersionInfo:
         return self.tags.get(TAG_GATE)
 
 
-async def _call(fn: Callable[..., T], *args: Any) -> T:
+async def _call(fn: Callable[..., T], *args: Any, timeout: float = CALL_TIMEOUT_SECONDS) -> T:
     """Run a blocking MLflow call in a thread with a deadline."""
     try:
-        return await asyncio.wait_for(asyncio.to_thread(fn, *args), CALL_TIMEOUT_SECONDS)
+        return await asyncio.wait_for(asyncio.to_thread(fn, *args), timeout)
     except TimeoutError as error:
-        raise RegistryUnavailable(
-            f"MLflow did not answer within {CALL_TIMEOUT_SECONDS:.0f}s"
-        ) from error
+        raise RegistryUnavailable(f"MLflow did not answer within {timeout:.0f}s") from error
     except MlflowException as error:
         if getattr(error, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
             raise
@@ -113,6 +114,13 @@ class Registry:
     async def champion(self, model: str) -> VersionInfo | None:
         """The version holding the champion alias, or None before the first promotion."""
         return await _call(self._by_alias, model, CHAMPION)
+
+    def _judge(self, model: str, version: str, policy: GatePolicy) -> GateReport:
+        return validate_version(self._client, model, int(version), policy)
+
+    async def judge(self, model: str, version: str, policy: GatePolicy) -> GateReport:
+        """Run the validation gate on ``version`` (re-scored with the champion on one hold-out)."""
+        return await _call(self._judge, model, version, policy, timeout=GATE_TIMEOUT_SECONDS)
 
     def _record_gate(self, model: str, version: str, passed: bool, message: str) -> None:
         self._client.set_model_version_tag(model, version, TAG_GATE_MESSAGE, message[:4000])

@@ -1,55 +1,36 @@
-"""The operator's gate reads a version's logged metrics against spec.validation."""
+"""The operator's gate is the training package's gate with the FraudModel's policy."""
 
 from __future__ import annotations
 
-from fraud_operator.gate import judge
-from fraud_operator.registry import VersionInfo
-
-POLICY = {"minRocAuc": 0.9, "minPrAuc": 0.5, "maxRegression": 0.02}
+from fraud_operator.gate import policy, summary
+from fraud_training.gate import GateCheck, GatePolicy, GateReport
 
 
-def candidate(**metrics: float) -> VersionInfo:
-    return VersionInfo("2", "run", {"roc_auc": 0.95, "pr_auc": 0.7, **metrics}, {})
+def check(name: str, passed: bool, message: str) -> GateCheck:
+    return GateCheck(name, passed, 0.0, "", message)
 
 
-CHAMPION = VersionInfo("1", "run1", {"roc_auc": 0.95, "pr_auc": 0.7}, {})
+def test_spec_validation_becomes_the_gate_policy() -> None:
+    spec = {"minRocAuc": 0.95, "minPrAuc": 0.7, "maxRegression": 0.01}
+    assert policy(spec) == GatePolicy(min_roc_auc=0.95, min_pr_auc=0.7, max_regression=0.01)
 
 
-def test_good_metrics_pass() -> None:
-    passed, message = judge(candidate(), None, POLICY)
-    assert passed
-    assert "pass" in message
+def test_missing_fields_take_the_gate_defaults() -> None:
+    assert policy({}) == GatePolicy()
 
 
-def test_low_roc_auc_fails_naming_the_field() -> None:
-    passed, message = judge(candidate(roc_auc=0.8), None, POLICY)
-    assert not passed
-    assert "validation.minRocAuc" in message
+def test_a_failed_check_names_the_spec_field_to_change() -> None:
+    report = GateReport(
+        "m",
+        2,
+        (
+            check("probabilities_valid", True, "all finite"),
+            check("min_pr_auc", False, "PR-AUC 0.3000 < 0.5"),
+        ),
+    )
+    assert summary(report) == "PR-AUC 0.3000 < 0.5 (validation.minPrAuc)"
 
 
-def test_low_pr_auc_fails_naming_the_field() -> None:
-    passed, message = judge(candidate(pr_auc=0.2), None, POLICY)
-    assert not passed
-    assert "validation.minPrAuc" in message
-
-
-def test_missing_metrics_fail_rather_than_pass() -> None:
-    passed, _ = judge(VersionInfo("2", "run", {}, {}), None, POLICY)
-    assert not passed
-
-
-def test_invalid_probabilities_fail() -> None:
-    passed, message = judge(candidate(probabilities_valid=0.0), None, POLICY)
-    assert not passed
-    assert "probabilities" in message
-
-
-def test_regression_beyond_the_margin_against_the_champion_fails() -> None:
-    passed, message = judge(candidate(pr_auc=0.6, champion_pr_auc=0.7), CHAMPION, POLICY)
-    assert not passed
-    assert "validation.maxRegression" in message
-
-
-def test_regression_within_the_margin_passes() -> None:
-    passed, _ = judge(candidate(pr_auc=0.69, champion_pr_auc=0.7), CHAMPION, POLICY)
-    assert passed
+def test_a_passed_report_lists_every_check() -> None:
+    report = GateReport("m", 1, (check("min_roc_auc", True, "ROC-AUC 0.99 >= 0.9"),))
+    assert summary(report) == "ROC-AUC 0.99 >= 0.9"

@@ -12,13 +12,21 @@ import json
 import pickle
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+from lightgbm import LGBMClassifier
+from scipy import sparse
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from xgboost import DMatrix, XGBClassifier
 
+from fraud_training.algorithms import learner_inputs, learner_of
 from fraud_training.features import FEATURE_SETS
 
 BUNDLE_FILE = "bundle.pkl"
+#: The name of the bundle folder among the artifacts of the MLflow (pyfunc) model that carries it.
+MLFLOW_ARTIFACT = "bundle"
 METADATA_FILE = "metadata.json"
 DECISIONS = ("approve", "review", "decline")
 
@@ -39,6 +47,14 @@ class Thresholds:
         """approve / review / decline for each probability."""
         index = (probability >= self.review).astype(np.int64) + (probability >= self.decline)
         return np.asarray(DECISIONS, dtype=object)[index]
+
+
+class Contribution(NamedTuple):
+    """One feature's part in one score: its name, its value and how far it moved the score."""
+
+    feature: str
+    value: float
+    contribution: float
 
 
 @dataclass
@@ -62,6 +78,29 @@ class ModelBundle:
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         """Fraud probability of each row of a feature matrix."""
         return np.asarray(self.estimator.predict_proba(features))[:, 1]
+
+    def contributions(self, features: np.ndarray) -> np.ndarray:
+        """How much each feature pushed each row's score up or down (rows x features).
+
+        Units are the learner's own: log-odds for XGBoost, LightGBM and logistic regression (exact
+        SHAP values for the trees, coefficient x standardised value for the linear model),
+        probability for the random forest (Saabas decision-path attribution). Compare features
+        within a row, not contributions across algorithms.
+        """
+        features = np.asarray(features, dtype=np.float64)
+        inputs = learner_inputs(self.estimator, features)
+        return _learner_contributions(learner_of(self.estimator), inputs)
+
+    def top_features(self, features: np.ndarray, k: int = 5) -> list[list[Contribution]]:
+        """Each row's ``k`` features with the largest absolute contribution, largest first."""
+        features = np.asarray(features, dtype=np.float64)
+        contributions = self.contributions(features)
+        order = np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :k]
+        names = self.feature_names
+        return [
+            [Contribution(names[j], float(features[i, j]), float(contributions[i, j])) for j in row]
+            for i, row in enumerate(order)
+        ]
 
     def metadata(self) -> dict[str, Any]:
         """The human-readable part of the bundle (written beside the pickle)."""
@@ -94,3 +133,47 @@ class ModelBundle:
         if not isinstance(bundle, cls):
             raise TypeError(f"{path} holds a {type(bundle).__name__}, not a ModelBundle")
         return bundle
+
+
+def _learner_contributions(learner: Any, inputs: np.ndarray) -> np.ndarray:
+    """Per-row, per-feature contributions for each learner the algorithms module builds."""
+    if isinstance(learner, XGBClassifier):
+        return learner.get_booster().predict(DMatrix(inputs), pred_contribs=True)[:, :-1]
+    if isinstance(learner, LGBMClassifier):
+        return np.asarray(learner.predict(inputs, pred_contrib=True))[:, :-1]
+    if isinstance(learner, LogisticRegression):
+        return inputs * learner.coef_[0]
+    if isinstance(learner, RandomForestClassifier):
+        return _forest_contributions(learner, inputs)
+    raise TypeError(f"no contribution method for a {type(learner).__name__}")
+
+
+def _forest_contributions(forest: Any, inputs: np.ndarray) -> np.ndarray:
+    """Saabas attribution, averaged over the trees.
+
+    Along a row's path from root to leaf, each split moves the fraud probability from the parent
+    node's value to the child's; that change is credited to the parent's split feature. One
+    sparse matrix per tree maps nodes to those credits, so a product with the tree's decision-path
+    indicator attributes every row at once.
+    """
+    inputs = np.asarray(inputs, dtype=np.float32)
+    total = np.zeros(inputs.shape, dtype=np.float64)
+    fraud_column = int(np.flatnonzero(forest.classes_ == 1)[0])
+    for tree in forest.estimators_:
+        structure = tree.tree_
+        value = structure.value[:, 0, :]
+        fraud_probability = value[:, fraud_column] / value.sum(axis=1)
+        parent = np.full(structure.node_count, -1)
+        for children in (structure.children_left, structure.children_right):
+            has_child = children >= 0
+            parent[children[has_child]] = np.flatnonzero(has_child)
+        child = np.flatnonzero(parent >= 0)
+        credit = sparse.csr_matrix(
+            (
+                fraud_probability[child] - fraud_probability[parent[child]],
+                (child, structure.feature[parent[child]]),
+            ),
+            shape=(structure.node_count, inputs.shape[1]),
+        )
+        total += (tree.decision_path(inputs) @ credit).toarray()
+    return total / len(forest.estimators_)

@@ -6,8 +6,12 @@ from __future__ import annotations
 import sys
 
 import typer
+from fraud_inference.serve_command import serve
 from rich.console import Console
 
+from fraud_training.commands.data import check_data, generate
+from fraud_training.commands.registry import models_list, promote_command, validate_command
+from fraud_training.commands.train import train
 from fraud_training.errors import FraudOpsError
 
 app = typer.Typer(
@@ -18,6 +22,13 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="The MLflow model registry.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+app.command("serve")(serve)
+app.command("generate")(generate)
+app.command("check-data")(check_data)
+app.command("train")(train)
+app.command("validate")(validate_command)
+app.command("promote")(promote_command)
+models_app.command("list")(models_list)
 
 err_console = Console(stderr=True)
 
@@ -35,7 +46,7 @@ def main() -> None:
     except Exception as error:  # click usage errors carry their own exit code
         import click
 
-        if isinstance(error, click.ClickException):
-            error.show()
+        if isinstance(error, click.ClickException | typer.TyperException):  # typer bundles click
+            err_console.print(f"[bold red]error:[/] {error.format_message()}")
             sys.exit(error.exit_code)
         raise

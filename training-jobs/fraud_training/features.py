@@ -102,7 +102,9 @@ def timestamp_ms(values: pd.Series) -> np.ndarray:
     return (ts.astype("datetime64[ns, UTC]").astype("int64") // 1_000_000).to_numpy(np.int64)
 
 
-def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+def haversine_km(
+    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
+) -> np.ndarray:
     """Great-circle distance in kilometres, element-wise."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dlat = p2 - p1
@@ -190,7 +192,7 @@ def history_aggregates(frame: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def derive_features(raw: Mapping[str, np.ndarray], agg: Mapping[str, np.ndarray]) -> np.ndarray:
-    """The feature matrix (rows × :data:`TRANSACTION_FEATURES`) from raw fields and aggregates.
+    """The feature matrix (rows x :data:`TRANSACTION_FEATURES`) from raw fields and aggregates.
 
     The only definition of every transaction feature; offline and online both call it, with
     arrays of any length (one row online).
@@ -212,7 +214,8 @@ def derive_features(raw: Mapping[str, np.ndarray], agg: Mapping[str, np.ndarray]
         ),
     )
     speed = dist_prev / np.maximum(gap_s / 3600.0, 1.0 / 60.0)
-    prior_mean = np.where(first, amount, np.asarray(agg["sum_prior_cents"]) / 100.0 / np.maximum(n_prior, 1))
+    prior_sum = np.asarray(agg["sum_prior_cents"], dtype=np.float64) / 100.0
+    prior_mean = np.where(first, amount, prior_sum / np.maximum(n_prior, 1))
     sum_24h = np.asarray(agg["sum_cents_24h"], dtype=np.float64) / 100.0
     categories = np.zeros((len(ts), len(CATEGORIES)))
     category_index = np.asarray(raw["category_index"], dtype=np.int64)
@@ -234,7 +237,9 @@ def derive_features(raw: Mapping[str, np.ndarray], agg: Mapping[str, np.ndarray]
         amount / np.maximum(prior_mean, 0.01),
         *(np.asarray(agg[f"count_{w}"], dtype=np.float64) for w in WINDOWS_MS),
         *(np.asarray(agg[f"sum_cents_{w}"], dtype=np.float64) / 100.0 for w in WINDOWS_MS),
-        amount / (sum_24h + amount),
+        # Floored at one cent like amount_to_mean: a zero amount with no spend in the last 24 h
+        # is 0, not 0/0 = NaN.
+        amount / np.maximum(sum_24h + amount, 0.01),
         1.0 - np.asarray(agg["merchant_seen"], dtype=np.float64),
         1.0 - np.asarray(agg["device_seen"], dtype=np.float64),
     ]
@@ -313,7 +318,9 @@ class CustomerHistory:
             out[f"sum_cents_{suffix}"] = float(sum(inside))
         return out
 
-    def add(self, ts_ms: int, cents: int, merchant_id: str, device_id: str, lat: float, lon: float) -> None:
+    def add(
+        self, ts_ms: int, cents: int, merchant_id: str, device_id: str, lat: float, lon: float
+    ) -> None:
         """Record a transaction after it was scored."""
         self.n_prior += 1
         self.sum_prior_cents += cents

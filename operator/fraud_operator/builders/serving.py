@@ -65,8 +65,9 @@ def _container(fm: Mapping[str, Any], config: OperatorConfig, name: str) -> dict
             "TMPDIR": "/tmp",
         }
     )
-    env += [
-        {"name": "HOST", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+    # No HOST: the server binds 0.0.0.0, which kubectl port-forward and KServe's queue-proxy
+    # (both reaching the container on localhost) need; the devcluster's pod runner sets POD_IP.
+    env.append(
         {
             "name": "ADMIN_TOKEN",
             "valueFrom": {
@@ -75,8 +76,8 @@ def _container(fm: Mapping[str, Any], config: OperatorConfig, name: str) -> dict
                     "key": ADMIN_TOKEN_KEY,
                 }
             },
-        },
-    ]
+        }
+    )
     return {
         "name": name,
         "image": serving.get("image", "ghcr.io/fraudops/fraudops:0.1.0"),
@@ -204,6 +205,8 @@ def build_inference_service(fm: Mapping[str, Any], config: OperatorConfig) -> di
     serving = fm["spec"].get("serving", {})
     container = _container(fm, config, KSERVE_CONTAINER)
     container.pop("livenessProbe")
+    # Knative accepts only an unnamed, "http1" or "h2c" port on a serving container.
+    container["ports"] = [{"name": "http1", "containerPort": SERVING_PORT, "protocol": "TCP"}]
     predictor: dict[str, Any] = {
         "minReplicas": serving.get("minReplicas", 1),
         "maxReplicas": serving.get("maxReplicas", 3),

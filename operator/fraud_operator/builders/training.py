@@ -6,7 +6,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from fraud_operator.builders.common import child_metadata, resources
+from fraud_operator.builders.common import (
+    child_metadata,
+    resources,
+    restricted_security_context,
+)
 from fraud_operator.config import OperatorConfig
 from fraud_operator.naming import (
     LABEL_GENERATION,
@@ -114,11 +118,7 @@ def _job_spec(fm: Mapping[str, Any], config: OperatorConfig, configmap: str) -> 
                         ],
                         "resources": resources(training.get("resources"), DEFAULT_RESOURCES),
                         "terminationMessagePolicy": "FallbackToLogsOnError",
-                        "securityContext": {
-                            "allowPrivilegeEscalation": False,
-                            "readOnlyRootFilesystem": True,
-                            "capabilities": {"drop": ["ALL"]},
-                        },
+                        "securityContext": restricted_security_context(),
                         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
                     }
                 ],

@@ -1,0 +1,99 @@
+"""Training-pipeline benchmark: rows/s of generation, validation and features, and the training
+time of each algorithm.
+
+One run times the data layer on ``--rows`` synthetic transactions (default 1,000,000, 2 % fraud:
+generation, Pandera validation, writing and loading Parquet and CSV), builds the point-in-time
+features of the same stream, then trains every algorithm with its defaults
+(class weights) on the earliest ``--train-rows`` of the stream (default 200,000: a time-ordered
+80/20 split of that prefix) and reports fit seconds with the hold-out PR-AUC and ROC-AUC for
+context. Timings are wall-clock on this machine, one process; not part of ``make test``:
+
+    .venv/bin/python benchmarks/bench_pipeline.py [--rows 1000000] [--train-rows 200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import numpy as np
+from fraud_training.algorithms import ALGORITHMS, build_estimator
+from fraud_training.data_throughput import time_data_layer
+from fraud_training.features import timestamp_ms, transaction_features
+from fraud_training.generator import GeneratorConfig, generate_transactions
+from fraud_training.schema import LABEL
+from fraud_training.splits import time_holdout
+from rich.console import Console
+from rich.table import Table
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+T = TypeVar("T")
+console = Console()
+
+
+def timed(action: Callable[[], T]) -> tuple[T, float]:
+    """The action's result and its wall-clock seconds."""
+    started = time.perf_counter()
+    result = action()
+    return result, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--train-rows", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    console.print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"{args.rows:,} rows, training on the first {args.train_rows:,}"
+    )
+
+    stages = Table(title=f"pipeline stages at {args.rows:,} rows")
+    for column in ("stage", "seconds", "rows/s"):
+        stages.add_column(column, justify="right" if column != "stage" else "left")
+    for timing in time_data_layer(args.rows, args.seed):
+        stages.add_row(timing.step, f"{timing.seconds:.2f}", f"{timing.rows_per_second:,.0f}")
+    frame = generate_transactions(GeneratorConfig(rows=args.rows, seed=args.seed))
+    features, features_s = timed(lambda: transaction_features(frame))
+    stages.add_row(
+        "features (point-in-time)", f"{features_s:.2f}", f"{args.rows / features_s:,.0f}"
+    )
+    console.print(stages)
+
+    # The stream is in time order and features are point-in-time, so the prefix's features are
+    # the first rows of the full matrix.
+    prefix = frame.iloc[: args.train_rows]
+    matrix = features[: args.train_rows]
+    labels = prefix[LABEL].to_numpy(np.int64)
+    split = time_holdout(timestamp_ms(prefix["timestamp"]), labels)
+    training = Table(
+        title=f"training on {len(split.train):,} rows, scored on the next {len(split.test):,} "
+        f"({int(labels[split.test].sum()):,} frauds)"
+    )
+    for column in ("algorithm", "fit seconds", "rows/s", "vs xgboost", "PR-AUC", "ROC-AUC"):
+        training.add_column(column, justify="right" if column != "algorithm" else "left")
+    fit_seconds: dict[str, float] = {}
+    for algorithm in ALGORITHMS:
+        estimator = build_estimator(algorithm, labels[split.train])
+        _, fit_seconds[algorithm] = timed(
+            lambda estimator=estimator: estimator.fit(matrix[split.train], labels[split.train])
+        )
+        scores = estimator.predict_proba(matrix[split.test])[:, 1]
+        training.add_row(
+            algorithm,
+            f"{fit_seconds[algorithm]:.1f}",
+            f"{len(split.train) / fit_seconds[algorithm]:,.0f}",
+            f"{fit_seconds[algorithm] / fit_seconds['xgboost']:.2f}x",
+            f"{average_precision_score(labels[split.test], scores):.4f}",
+            f"{roc_auc_score(labels[split.test], scores):.4f}",
+        )
+    console.print(training)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+"""Serving benchmark: FraudOps against MLServer 1.7 on the same XGBoost model, on loopback.
+
+One run trains one XGBoost model (200 trees, depth 6, on generated transactions), then starts
+each server in turn, one worker process each, and drives it with wrk:
+
+- MLServer with its XGBoost runtime, at its defaults and tuned (``parallel_workers: 0``,
+  ``OMP_NUM_THREADS=1``), V2 infer of one feature row;
+- FraudOps, V2 infer of the same row, with the bundle's own estimator (``PREDICTOR=estimator``,
+  the "before") and with the compiled ONNX predictor (the default);
+- FraudOps ``POST /predict`` of raw transactions (new customer and time on every request), with
+  Redis online features, the PostgreSQL audit trail and metrics on, explanations by path
+  attribution (default) and by exact TreeSHAP.
+
+Each gets a 3 s warm-up, then p50/p99 at 1 connection and throughput/p99 at 32 connections; RSS
+is read after the load. A table with ratios against tuned MLServer closes the run, preceded by
+in-process costs per row of the predictor and explainer options. Not part of ``make test``:
+
+    .venv/bin/python benchmarks/bench_serving.py            # about 5 minutes
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "hack"), str(REPO / "benchmarks")]
+
+from fraud_inference.explain import TreePathExplainer  # noqa: E402
+from fraud_inference.predictor import OnnxTreePredictor, xgboost_learner  # noqa: E402
+from fraud_training.algorithms import build_estimator  # noqa: E402
+from fraud_training.bundle import ModelBundle, Thresholds  # noqa: E402
+from fraud_training.features import transaction_features  # noqa: E402
+from fraud_training.generator import GeneratorConfig, generate_transactions  # noqa: E402
+from fraud_training.schema import LABEL  # noqa: E402
+from localservices.ports import free_port  # noqa: E402
+from localservices.postgres import started_postgres  # noqa: E402
+from localservices.redis_server import started_redis  # noqa: E402
+from serving import servers  # noqa: E402
+from serving.wrk import LoadResult, run_wrk  # noqa: E402
+
+SCRIPTS = REPO / "benchmarks" / "serving"
+V2_PATH = "/v2/models/fraud-detector/infer"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the result table."""
+
+    server: str
+    config: str
+    single: LoadResult
+    loaded: LoadResult
+    rss_mb: float
+
+
+def train_model(rows: int, trees: int, depth: int) -> tuple[ModelBundle, np.ndarray]:
+    """The benchmark's model and a feature matrix to draw request rows from."""
+    frame = generate_transactions(GeneratorConfig(rows=rows, seed=42))
+    features = transaction_features(frame)
+    labels = frame[LABEL].to_numpy()
+    estimator = build_estimator(
+        "xgboost", labels, hyperparameters={"n_estimators": trees, "max_depth": depth}
+    )
+    estimator.fit(features, labels)
+    bundle = ModelBundle("transactions", "xgboost", estimator, Thresholds(0.5, 0.9))
+    return bundle, features
+
+
+def per_row_costs(bundle: ModelBundle, features: np.ndarray) -> None:
+    """In-process cost of one row through each predictor and explainer option."""
+    learner = xgboost_learner(bundle)
+    learner.get_booster().set_param({"nthread": 1})
+    row = features[:1]
+    onnx = OnnxTreePredictor(learner, features.shape[1])
+    path = TreePathExplainer.from_xgboost(learner.get_booster(), features.shape[1])
+    options: dict[str, Callable[[], object]] = {
+        "estimator predict_proba (pipeline)": lambda: bundle.predict_proba(row),
+        "Booster.inplace_predict, nthread=1": lambda: learner.get_booster().inplace_predict(row),
+        "ONNX Runtime, 1 thread": lambda: onnx.probability(row),
+        "explain: exact TreeSHAP (bundle)": lambda: bundle.contributions(row),
+        "explain: path attribution": lambda: path.contributions(row),
+    }
+    print("\nper-row cost in process (1 row per call)")
+    for name, call in options.items():
+        call()
+        calls, started = 0, time.perf_counter()
+        while time.perf_counter() - started < 1.0:
+            call()
+            calls += 1
+        elapsed = time.perf_counter() - started
+        print(f"  {name:<38} {elapsed / calls * 1e6:9.1f} us   {calls / elapsed:9.0f} rows/s")
+
+
+def measure(
+    server: servers.ServerProcess,
+    path: str,
+    script: str,
+    env: dict[str, str],
+    args: argparse.Namespace,
+    config: str,
+) -> Row:
+    """Warm up, then 1 connection and 32 connections against ``server``."""
+    url = server.base_url + path
+    run_wrk(url, SCRIPTS / script, 8, 3, env)
+    single = run_wrk(url, SCRIPTS / script, 1, args.seconds_single, env)
+    loaded = run_wrk(url, SCRIPTS / script, 32, args.seconds_loaded, env)
+    row = Row(
+        server.label.split(" ")[0] if server.label.startswith("fraudops") else "MLServer 1.7",
+        config,
+        single,
+        loaded,
+        server.rss_mb(),
+    )
+    print(
+        f"  {row.server} {config}: p50 {single.p50_ms:.2f} ms, p99 {single.p99_ms:.2f} ms @1; "
+        f"{loaded.requests_per_s:.0f} req/s, p99 {loaded.p99_ms:.1f} ms @32; "
+        f"{row.rss_mb:.0f} MB; failed {single.failed + loaded.failed}",
+        flush=True,
+    )
+    return row
+
+
+def print_table(rows: list[Row], baseline: Row | None) -> None:
+    """The side-by-side table, with ratios against tuned MLServer."""
+    header = (
+        f"{'server':<13}{'config':<34}{'p50@1 ms':>9}{'p99@1 ms':>9}{'req/s@32':>10}"
+        f"{'p99@32 ms':>10}{'RSS MB':>8}{'failed':>7}{'x req/s':>9}{'x p99@1':>9}"
+    )
+    print("\n" + header + "\n" + "-" * len(header))
+    for row in rows:
+        ratio_rate = ratio_p99 = "-"
+        if baseline is not None:
+            ratio_rate = f"{row.loaded.requests_per_s / baseline.loaded.requests_per_s:.2f}"
+            ratio_p99 = f"{row.single.p99_ms / baseline.single.p99_ms:.2f}"
+        print(
+            f"{row.server:<13}{row.config:<34}{row.single.p50_ms:>9.2f}{row.single.p99_ms:>9.2f}"
+            f"{row.loaded.requests_per_s:>10.0f}{row.loaded.p99_ms:>10.1f}{row.rss_mb:>8.0f}"
+            f"{row.single.failed + row.loaded.failed:>7}{ratio_rate:>9}{ratio_p99:>9}"
+        )
+    if baseline is not None:
+        print("ratios: x req/s = req/s@32 / tuned MLServer's; x p99@1 = p99@1 / tuned MLServer's")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=20_000, help="training rows")
+    parser.add_argument("--trees", type=int, default=200)
+    parser.add_argument("--depth", type=int, default=6)
+    parser.add_argument("--seconds-single", type=int, default=10)
+    parser.add_argument("--seconds-loaded", type=int, default=15)
+    parser.add_argument("--skip-mlserver", action="store_true")
+    args = parser.parse_args()
+
+    print(
+        f"training XGBoost ({args.trees} trees, depth {args.depth}) on {args.rows:,} rows...",
+        flush=True,
+    )
+    bundle, features = train_model(args.rows, args.trees, args.depth)
+    per_row_costs(bundle, features)
+
+    with tempfile.TemporaryDirectory(prefix="fraudops-bench-") as scratch:
+        work = Path(scratch)
+        bundle_dir = bundle.save(work / "bundle")
+        model_file = work / "model.json"
+        xgboost_learner(bundle).save_model(model_file)
+        row = features[1234].tolist()
+        v2_ours = {
+            "inputs": [
+                {"name": "features", "shape": [1, len(row)], "datatype": "FP64", "data": row}
+            ]
+        }
+        v2_mlserver = {
+            "inputs": [
+                {"name": "input-0", "shape": [1, len(row)], "datatype": "FP64", "data": row}
+            ],
+            "outputs": [{"name": "predict_proba"}],
+        }
+        (work / "ours.json").write_bytes(orjson.dumps(v2_ours))
+        (work / "mlserver.json").write_bytes(orjson.dumps(v2_mlserver))
+        ours_body = {"BODY_FILE": str(work / "ours.json")}
+        rows: list[Row] = []
+        baseline: Row | None = None
+
+        print("\nload (wrk on loopback)", flush=True)
+        if not args.skip_mlserver:
+            for tuned in (False, True):
+                server = servers.mlserver(
+                    free_port(), work / f"mlserver-{tuned}", model_file, tuned, free_port
+                )
+                try:
+                    config = "V2, parallel_workers 0, OMP 1" if tuned else "V2, defaults"
+                    path = f"/v2/models/{servers.MLSERVER_MODEL}/infer"
+                    rows.append(
+                        measure(
+                            server,
+                            path,
+                            "post_body.lua",
+                            {"BODY_FILE": str(work / "mlserver.json")},
+                            args,
+                            config,
+                        )
+                    )
+                finally:
+                    server.stop()
+            baseline = rows[-1]
+
+        redis, postgres = started_redis(), started_postgres()
+        try:
+            services = (redis.url, postgres.dsn)
+            variants = (
+                (
+                    {"PREDICTOR": "estimator"},
+                    [("V2, estimator predictor (before)", V2_PATH, "post_body.lua")],
+                ),
+                (
+                    {},
+                    [
+                        ("V2, ONNX predictor", V2_PATH, "post_body.lua"),
+                        ("/predict, path explanations", "/predict", "post_transactions.lua"),
+                    ],
+                ),
+                (
+                    {"EXPLAIN_METHOD": "exact"},
+                    [("/predict, exact TreeSHAP", "/predict", "post_transactions.lua")],
+                ),
+            )
+            for index, (env, runs) in enumerate(variants):
+                server = servers.ours(
+                    free_port(), bundle_dir, *services, work / f"spool-{index}", **env
+                )
+                try:
+                    for config, path, script in runs:
+                        rows.append(measure(server, path, script, ours_body, args, config))
+                finally:
+                    server.stop()
+        finally:
+            redis.close()
+            postgres.close()
+        print_table(rows, baseline)
+
+
+if __name__ == "__main__":
+    main()

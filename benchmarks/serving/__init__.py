@@ -1,0 +1,1 @@
+"""Helpers of the serving benchmark: load generator, servers under test, result table."""

@@ -1,0 +1,1 @@
+"""Real backing services (PostgreSQL, Redis, MLflow) started on loopback for tests and demos."""

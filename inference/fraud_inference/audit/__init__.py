@@ -1,0 +1,1 @@
+"""The audit trail: every prediction and every confirmed outcome, stored in PostgreSQL."""

@@ -1,0 +1,118 @@
+"""Raw transactions to scores, with the shared feature definitions and no pandas on the way.
+
+The raw arrays built here are those :func:`fraud_training.features.raw_inputs` builds from a
+frame (a test holds the two equal); aggregates come from the online state in Redis, or, when it
+is unavailable, are those of a customer without history (``CustomerHistory().aggregates``); the
+feature matrix is :func:`fraud_training.features.derive_features`, the one definition both paths
+share. No feature is computed anywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from fraud_training.features import CustomerHistory, derive_features, to_cents
+from fraud_training.schema import CATEGORIES, Channel
+
+from fraud_inference.explain import top_contributions
+from fraud_inference.metrics import ServiceMetrics
+from fraud_inference.model_store import ServedModel
+from fraud_inference.online_state import Observation, OnlineState
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MS = timedelta(milliseconds=1)
+SCORABLE_FEATURE_SET = "transactions"
+_CATEGORY_INDEX = {category: i for i, category in enumerate(CATEGORIES)}
+_NO_HISTORY = CustomerHistory().aggregates(0, "", "")
+
+
+class UnscorableModel(Exception):
+    """The served model's features cannot be built from a raw transaction."""
+
+
+@dataclass(frozen=True)
+class Scores:
+    """What scoring a batch of transactions produced, row-aligned."""
+
+    features: np.ndarray
+    probabilities: np.ndarray
+    decisions: np.ndarray
+    top_features: list[list[dict[str, Any]]]
+    degraded: bool
+
+
+def raw_fields(rows: Sequence[Any]) -> tuple[dict[str, np.ndarray], list[Observation]]:
+    """The raw arrays ``derive_features`` reads, and what the online state records, per row."""
+    ts_ms = np.array([(row.timestamp - EPOCH) // ONE_MS for row in rows], dtype=np.int64)
+    cents = to_cents(np.array([row.amount for row in rows], dtype=np.float64))
+    lat = np.array([row.lat for row in rows], dtype=np.float64)
+    lon = np.array([row.lon for row in rows], dtype=np.float64)
+    raw = {
+        "ts_ms": ts_ms,
+        "amount_cents": cents,
+        "is_online": np.array([row.channel == Channel.ONLINE.value for row in rows], np.float64),
+        "category_index": np.array(
+            [_CATEGORY_INDEX.get(row.merchant_category, -1) for row in rows], dtype=np.int64
+        ),
+        "is_foreign": np.array(
+            [row.merchant_country != row.home_country for row in rows], dtype=np.float64
+        ),
+        "lat": lat,
+        "lon": lon,
+        "home_lat": np.array([row.home_lat for row in rows], dtype=np.float64),
+        "home_lon": np.array([row.home_lon for row in rows], dtype=np.float64),
+    }
+    observations = [
+        Observation(
+            customer_id=row.customer_id,
+            ts_ms=int(ts_ms[i]),
+            cents=int(cents[i]),
+            merchant_id=row.merchant_id,
+            device_id=row.device_id,
+            lat=float(lat[i]),
+            lon=float(lon[i]),
+        )
+        for i, row in enumerate(rows)
+    ]
+    return raw, observations
+
+
+def no_history(rows: int) -> dict[str, np.ndarray]:
+    """Aggregates of customers without history: what a degraded score is based on."""
+    return {name: np.full(rows, value, dtype=np.float64) for name, value in _NO_HISTORY.items()}
+
+
+class Scorer:
+    """Scores raw transactions with the model it is handed, reading and updating online state."""
+
+    def __init__(self, online: OnlineState | None, metrics: ServiceMetrics, top_k: int) -> None:
+        self._online = online
+        self._metrics = metrics
+        self._top_k = top_k
+
+    async def score(self, model: ServedModel, rows: Sequence[Any], explain: bool) -> Scores:
+        """Features, probabilities, decisions and (if ``explain``) top contributions of ``rows``."""
+        bundle = model.bundle
+        if bundle.feature_set != SCORABLE_FEATURE_SET:
+            raise UnscorableModel(
+                f"the served model uses the {bundle.feature_set!r} feature set, which raw "
+                "transactions cannot build; send its feature matrix to the V2 infer endpoint"
+            )
+        raw, observations = raw_fields(rows)
+        aggregates = await self._online.observe(observations) if self._online else None
+        degraded = aggregates is None
+        if aggregates is None:
+            aggregates = no_history(len(rows))
+            self._metrics.features_degraded.inc(len(rows))
+        features = derive_features(raw, aggregates)
+        probabilities = model.predictor.probability(features)
+        decisions = bundle.thresholds.decide(probabilities)
+        top: list[list[dict[str, Any]]] = [[] for _ in rows]
+        if explain and self._top_k:
+            contributions = model.explainer.contributions(features)
+            top = top_contributions(contributions, features, bundle.feature_names, self._top_k)
+        return Scores(features, probabilities, decisions, top, degraded)

@@ -1,0 +1,163 @@
+"""The parts one service instance is made of, wired from its settings, started and stopped.
+
+The process is live as soon as :meth:`Services.start` returns: the model loads in the background
+(readiness follows it), the audit writer connects when it first has rows, and Redis is only
+contacted by requests. None of the backing services being down stops the start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from fraud_inference.audit.feedback import FeedbackStore
+from fraud_inference.audit.migrate import SchemaGate
+from fraud_inference.audit.records import AuditRecord
+from fraud_inference.audit.spool import AuditSpool
+from fraud_inference.audit.writer import AuditWriter
+from fraud_inference.metrics import ServiceMetrics
+from fraud_inference.model_store import ModelStore, ServedModel
+from fraud_inference.online_state import OnlineState
+from fraud_inference.scoring import Scorer
+from fraud_inference.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Model store, scorer, online state, audit trail and metrics of one service instance."""
+
+    settings: Settings
+    metrics: ServiceMetrics
+    store: ModelStore
+    scorer: Scorer
+    online: OnlineState | None
+    audit: AuditWriter | None
+    feedback: FeedbackStore | None
+    _initial_load: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        """Wire the parts; nothing is contacted yet."""
+        metrics = ServiceMetrics()
+        online = (
+            OnlineState(
+                settings.redis_url, settings.redis_timeout_s, settings.online_state_ttl_days
+            )
+            if settings.redis_url
+            else None
+        )
+        audit = feedback = None
+        if settings.database_url:
+            schema = SchemaGate(settings.database_url)
+            spool = AuditSpool(settings.audit_spool_dir, settings.audit_spool_max_mb * 1024 * 1024)
+            audit = AuditWriter(
+                settings.database_url,
+                schema,
+                spool,
+                metrics,
+                queue_rows=settings.audit_queue_rows,
+                batch_rows=settings.audit_batch_rows,
+            )
+            feedback = FeedbackStore(settings.database_url, schema)
+        return cls(
+            settings=settings,
+            metrics=metrics,
+            store=ModelStore(settings.tracking_uri, settings.explain_method, settings.predictor),
+            scorer=Scorer(online, metrics, settings.top_k_features),
+            online=online,
+            audit=audit,
+            feedback=feedback,
+        )
+
+    async def start(self) -> None:
+        """Start the audit writer and the first model load, without waiting for either."""
+        if self.online is None:
+            log.warning("REDIS_URL not set: every score is degraded (no online history)")
+        if self.audit is None:
+            log.warning("DATABASE_URL not set: predictions are not audited")
+        else:
+            self.audit.start()
+        if self.settings.model_uri is None:
+            log.error("MODEL_URI not set: not ready until a model is loaded with POST /reload")
+        else:
+            self._initial_load = asyncio.create_task(self._load_initial(self.settings.model_uri))
+
+    async def stop(self) -> None:
+        """Stop loading, flush the audit trail (or spool it), close connections."""
+        if self._initial_load is not None:
+            self._initial_load.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._initial_load
+        if self.audit is not None:
+            await self.audit.close()
+        if self.feedback is not None:
+            await self.feedback.close()
+        if self.online is not None:
+            await self.online.close()
+
+    async def load(self, uri: str) -> ServedModel:
+        """Load and swap in a model, recording the outcome in the metrics."""
+        try:
+            served = await self.store.load(uri)
+        except Exception:
+            self.metrics.model_loads.labels("failure").inc()
+            raise
+        self.metrics.model_loads.labels("success").inc()
+        self.metrics.serving(
+            served.name, served.version, served.source.alias, served.bundle.algorithm
+        )
+        return served
+
+    def record(
+        self,
+        model: ServedModel,
+        *,
+        route: str,
+        request_ids: Sequence[str],
+        scored_at: datetime,
+        transactions: Sequence[object] | None,
+        features: np.ndarray,
+        probabilities: np.ndarray,
+        decisions: np.ndarray,
+        latency_ms: float,
+        degraded: bool,
+    ) -> None:
+        """Count the scores and hand one audit record per row to the background writer."""
+        metrics = self.metrics
+        for probability in probabilities.tolist():
+            metrics.scores.observe(probability)
+        for decision, count in Counter(decisions.tolist()).items():
+            metrics.predictions.labels(decision).inc(count)
+        if self.audit is None:
+            return
+        names = model.bundle.feature_names
+        self.audit.submit(
+            AuditRecord(
+                request_id=request_id,
+                scored_at=scored_at,
+                route=route,
+                transaction=transactions[i] if transactions is not None else None,  # type: ignore[arg-type]
+                features=features[i],
+                feature_names=names,
+                fraud_probability=float(probabilities[i]),
+                decision=str(decisions[i]),
+                model_name=model.name,
+                model_version=model.version,
+                latency_ms=latency_ms,
+                features_degraded=degraded,
+            )
+            for i, request_id in enumerate(request_ids)
+        )
+
+    async def _load_initial(self, uri: str) -> None:
+        with contextlib.suppress(Exception):  # logged and kept in store.last_error for /readyz
+            await self.load(uri)

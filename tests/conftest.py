@@ -1,0 +1,5 @@
+pytest_plugins = [
+    "devcluster.pytest_plugin",
+    "localservices.pytest_datastores",
+    "localservices.pytest_mlflow",
+]

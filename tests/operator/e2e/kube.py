@@ -1,0 +1,47 @@
+"""kubectl and FraudModel helpers for the end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from typing import Any
+
+from devcluster.pytest_plugin import eventually
+
+from e2e.operator_process import REPO
+
+CRD = REPO / "manifests" / "crds" / "fraudmodels.fraudops.io.yaml"
+SAMPLES = REPO / "manifests" / "samples"
+
+
+def kubectl(
+    *args: str, stdin: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """The devcluster's kubectl (first on PATH while the devcluster fixture is active)."""
+    return subprocess.run(
+        ["kubectl", *args], input=stdin, capture_output=True, text=True, check=check, timeout=60
+    )
+
+
+def get_json(*args: str) -> Any:
+    return json.loads(kubectl("get", *args, "-o", "json").stdout)
+
+
+def fraudmodel(namespace: str, name: str) -> dict[str, Any]:
+    return get_json("fraudmodel", name, "-n", namespace)
+
+
+def wait_for_status(
+    namespace: str,
+    name: str,
+    predicate: Callable[[dict[str, Any]], bool],
+    what: str,
+    timeout: float = 300,
+) -> dict[str, Any]:
+    """Poll the FraudModel until its status satisfies ``predicate``."""
+    return eventually(
+        lambda: (s := fraudmodel(namespace, name).get("status", {})) and predicate(s) and s,
+        what,
+        timeout=timeout,
+    )

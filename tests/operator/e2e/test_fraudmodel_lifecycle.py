@@ -1,0 +1,273 @@
+"""A FraudModel's life on a real API server, told in order: apply → Ready → retrain → gate → delete.
+
+The tests of this module share one FraudModel and run in file order, each checking one step of its
+life; the operator, the training Jobs and the serving pods are all real processes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from devcluster.pytest_plugin import eventually
+
+from e2e.kube import SAMPLES, fraudmodel, get_json, kubectl, wait_for_status
+
+pytestmark = pytest.mark.cluster
+
+NAME = "fraud-minimal"
+TRANSACTION = {
+    "transaction_id": "e2e-1",
+    "customer_id": "c-42",
+    "timestamp": "2026-01-20T12:00:00Z",
+    "amount": 129.99,
+    "merchant_id": "m-7",
+    "merchant_category": "electronics",
+    "merchant_country": "US",
+    "channel": "online",
+    "device_id": "d-1",
+    "lat": 40.7,
+    "lon": -74.0,
+    "home_lat": 40.7,
+    "home_lon": -74.0,
+    "home_country": "US",
+}
+
+
+@dataclass
+class Story:
+    """The shared FraudModel and what was measured on the way."""
+
+    namespace: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def serving_ips(namespace: str) -> list[str]:
+    pods = get_json(
+        "pods",
+        "-n",
+        namespace,
+        "-l",
+        f"fraudops.io/fraudmodel={NAME},app.kubernetes.io/component=serving",
+    )["items"]
+    return [
+        p["status"]["podIP"]
+        for p in pods
+        if not p["metadata"].get("deletionTimestamp")
+        and any(
+            c["type"] == "Ready" and c["status"] == "True"
+            for c in p["status"].get("conditions", [])
+        )
+    ]
+
+
+def jobs_of_generation(namespace: str, generation: int) -> list[str]:
+    jobs = get_json(
+        "jobs",
+        "-n",
+        namespace,
+        "-l",
+        f"fraudops.io/fraudmodel={NAME},fraudops.io/generation={generation}",
+    )["items"]
+    return [j["metadata"]["name"] for j in jobs]
+
+
+def patch_spec(namespace: str, spec: str) -> int:
+    kubectl(
+        "patch", "fraudmodel", NAME, "-n", namespace, "--type=merge", "-p", f'{{"spec": {spec}}}'
+    )
+    return int(fraudmodel(namespace, NAME)["metadata"]["generation"])
+
+
+def condition(status: dict[str, Any], type_: str) -> dict[str, Any]:
+    return next(c for c in status.get("conditions", []) if c["type"] == type_)
+
+
+@pytest.fixture(scope="module")
+def story(operator: Any) -> Iterator[Story]:
+    namespace = f"e2e-lifecycle-{int(time.time()) % 100000}"
+    kubectl("create", "namespace", namespace)
+    story = Story(namespace)
+    started = time.monotonic()
+    kubectl("apply", "-n", namespace, "-f", str(SAMPLES / "minimal.yaml"))
+    eventually(lambda: jobs_of_generation(namespace, 1), "the first training Job", timeout=60)
+    story.timings["apply_to_job_created_s"] = time.monotonic() - started
+    wait_for_status(
+        namespace, NAME, lambda s: s.get("phase") == "Ready", "phase Ready", timeout=600
+    )
+    story.timings["apply_to_ready_s"] = time.monotonic() - started
+    yield story
+    print(f"\nFraudModel timings: {story.timings}")
+    kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+
+
+def test_the_minimal_sample_becomes_ready_with_version_1(story: Story) -> None:
+    status = fraudmodel(story.namespace, NAME)["status"]
+    assert status["phase"] == "Ready"
+    assert status["championVersion"] == "1"
+    assert status["metrics"]["rocAuc"] > 0.5
+    assert {c["type"]: c["status"] for c in status["conditions"]} == {
+        "TrainingSucceeded": "True",
+        "Validated": "True",
+        "Promoted": "True",
+        "ServingReady": "True",
+    }
+
+
+def test_kubectl_get_fm_shows_the_columns_at_a_glance(story: Story) -> None:
+    header, row = kubectl("get", "fm", "-n", story.namespace).stdout.splitlines()[:2]
+    assert header.split() == ["NAME", "PHASE", "VERSION", "ROC-AUC", "PR-AUC", "ENDPOINT", "AGE"]
+    assert row.split()[:3] == [NAME, "Ready", "1"]
+    assert "fraud-minimal-serving" in row
+
+
+def test_a_serving_pod_answers_a_prediction(story: Story) -> None:
+    ip = serving_ips(story.namespace)[0]
+    answer = httpx.post(f"http://{ip}:8080/predict", json=TRANSACTION, timeout=10)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert 0.0 <= body["fraud_probability"] <= 1.0
+    assert body["decision"] in ("approve", "review", "decline")
+    assert body["model_version"] == "1"
+
+
+def test_a_spec_change_serves_version_2_without_a_failed_request(story: Story) -> None:
+    ips = serving_ips(story.namespace)
+    failures: list[str] = []
+    versions: set[str] = set()
+    stop = threading.Event()
+
+    def hammer() -> None:
+        with httpx.Client(timeout=10) as client:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                try:
+                    answer = client.post(
+                        f"http://{ips[n % len(ips)]}:8080/predict",
+                        json={**TRANSACTION, "transaction_id": f"load-{n}"},
+                    )
+                    if answer.status_code != 200:
+                        failures.append(f"{answer.status_code}: {answer.text[:200]}")
+                    else:
+                        versions.add(answer.json()["model_version"])
+                except httpx.HTTPError as error:
+                    failures.append(repr(error))
+                time.sleep(0.02)
+
+    loader = threading.Thread(target=hammer)
+    loader.start()
+    try:
+        generation = patch_spec(
+            story.namespace, '{"data": {"synthetic": {"seed": 7}}, "validation": {"maxRegression": 1}}'
+        )
+        eventually(lambda: jobs_of_generation(story.namespace, generation), "generation 2's Job")
+        wait_for_status(
+            story.namespace,
+            NAME,
+            lambda s: s.get("championVersion") == "2" and s.get("phase") == "Ready",
+            "version 2 Ready",
+            timeout=600,
+        )
+        eventually(lambda: "2" in versions, "a response scored by version 2")
+    finally:
+        stop.set()
+        loader.join()
+    assert failures == []
+    assert versions == {"1", "2"}
+
+
+def test_a_model_failing_the_gate_leaves_the_champion_serving(story: Story) -> None:
+    generation = patch_spec(story.namespace, '{"validation": {"minPrAuc": 0.999}}')
+    eventually(
+        lambda: jobs_of_generation(story.namespace, generation), "the failing generation's Job"
+    )
+    status = wait_for_status(
+        story.namespace,
+        NAME,
+        lambda s: condition(s, "Validated")["status"] == "False",
+        "the gate to fail",
+        timeout=600,
+    )
+    validated = condition(status, "Validated")
+    assert validated["reason"] == "GateFailed"
+    assert "validation.minPrAuc" in validated["message"]
+    assert status["championVersion"] == "2"
+    assert status["phase"] == "Ready"
+    ip = serving_ips(story.namespace)[0]
+    assert httpx.get(f"http://{ip}:8080/model", timeout=10).json()["version"] == "2"
+    events = kubectl(
+        "get", "events", "-n", story.namespace, "--field-selector", f"involvedObject.name={NAME}"
+    ).stdout
+    assert "GateFailed" in events
+
+
+def test_an_operator_killed_mid_training_starts_no_duplicate_job(
+    story: Story, operator: Any
+) -> None:
+    generation = patch_spec(
+        story.namespace, '{"validation": {"minPrAuc": 0.1}, "data": {"synthetic": {"seed": 11}}}'
+    )
+    eventually(lambda: jobs_of_generation(story.namespace, generation), "the new generation's Job")
+    operator.kill()
+    operator.start()
+    wait_for_status(
+        story.namespace,
+        NAME,
+        lambda s: (
+            s.get("phase") == "Ready"
+            and s.get("observedGeneration") == generation
+            and condition(s, "Validated")["status"] == "True"
+        ),
+        "reconciliation to finish after the restart",
+        timeout=600,
+    )
+    assert len(jobs_of_generation(story.namespace, generation)) == 1
+
+
+def test_deleting_the_fraudmodel_removes_every_child(story: Story) -> None:
+    kubectl("delete", "fraudmodel", NAME, "-n", story.namespace, "--timeout=60s")
+    selector = f"fraudops.io/fraudmodel={NAME}"
+    kinds = "jobs,deployments,services,horizontalpodautoscalers,configmaps,secrets,cronjobs"
+
+    def gone() -> bool:
+        left = get_json(kinds, "-n", story.namespace, "-l", selector)["items"]
+        return not left
+
+    eventually(gone, "garbage collection of every child", timeout=120)
+
+
+def test_a_missing_data_file_fails_with_the_reason_and_is_not_retried(
+    operator: Any, namespace: str
+) -> None:
+    manifest = """
+apiVersion: fraudops.io/v1alpha1
+kind: FraudModel
+metadata: {name: missing-data}
+spec:
+  data: {uri: /nonexistent/fraudops/transactions.csv}
+"""
+    kubectl("apply", "-n", namespace, "-f", "-", stdin=manifest)
+    status = eventually(
+        lambda: (
+            (s := get_json("fraudmodel", "missing-data", "-n", namespace).get("status", {}))
+            and s.get("phase") == "Failed"
+            and s
+        ),
+        "phase Failed",
+        timeout=300,
+    )
+    assert "/nonexistent/fraudops/transactions.csv" in status["message"]
+    assert condition(status, "TrainingSucceeded")["status"] == "False"
+    time.sleep(10)  # several timer ticks: a hot loop would have started more Jobs or pods
+    jobs = get_json("jobs", "-n", namespace)["items"]
+    pods = get_json("pods", "-n", namespace)["items"]
+    assert len(jobs) == 1
+    assert len(pods) == 1
+    described = kubectl("describe", "fm", "missing-data", "-n", namespace).stdout
+    assert "does not exist" in described

@@ -1,0 +1,464 @@
+"""The pure builders: a FraudModel (with the CRD's defaults applied) in, child object bodies out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from built_children import all_children
+from crd_defaults import fraud_model
+from fraud_operator.builders.serving import (
+    ADMIN_TOKEN_KEY,
+    build_admin_secret,
+    build_deployment,
+    build_hpa,
+    build_inference_service,
+    build_service,
+)
+from fraud_operator.builders.training import (
+    SPEC_KEY,
+    build_retrain_cronjob,
+    build_training_configmap,
+    build_training_job,
+)
+from fraud_operator.config import OperatorConfig
+from fraud_operator.naming import (
+    MAX_NAME,
+    retrain_cronjob_name,
+    serving_name,
+    training_job_name,
+)
+from model_check import ModelMismatch, check_body
+
+CONFIG = OperatorConfig(
+    tracking_uri="http://mlflow.fraudops-system.svc:5000",
+    serving_env={"REDIS_URL": "redis://redis:6379/0"},
+    job_ttl_seconds=3600,
+)
+MINIMAL_SPEC: dict[str, Any] = {"data": {"synthetic": {"rows": 20_000}}}
+
+
+def model(**spec: Any) -> dict[str, Any]:
+    """A defaulted FraudModel: the minimal spec with ``spec``'s top-level parts replaced."""
+    return fraud_model({**MINIMAL_SPEC, **spec})
+
+
+def kserve_model(**serving: Any) -> dict[str, Any]:
+    return model(serving={"runtime": "kserve", **serving})
+
+
+def container(pod_spec: dict[str, Any]) -> dict[str, Any]:
+    (only,) = pod_spec["containers"]
+    return only
+
+
+def env(container_body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {entry["name"]: entry for entry in container_body["env"]}
+
+
+def assert_restricted(security_context: dict[str, Any]) -> None:
+    """The container settings the 'restricted' Pod Security Standard requires."""
+    assert security_context["runAsNonRoot"] is True
+    assert security_context["readOnlyRootFilesystem"] is True
+    assert security_context["allowPrivilegeEscalation"] is False
+    assert security_context["capabilities"] == {"drop": ["ALL"]}
+    assert security_context["seccompProfile"] == {"type": "RuntimeDefault"}
+
+
+# Names
+
+
+def test_the_same_object_gets_the_same_child_names() -> None:
+    def names() -> list[str]:
+        return [child["metadata"]["name"] for _, child in all_children()]
+
+    assert names() == names()
+
+
+def test_a_new_generation_gets_a_new_training_job() -> None:
+    first = build_training_job(fraud_model(MINIMAL_SPEC, generation=1), CONFIG)
+    second = build_training_job(fraud_model(MINIMAL_SPEC, generation=2), CONFIG)
+
+    assert first["metadata"]["name"] != second["metadata"]["name"]
+
+
+def test_serving_keeps_its_name_across_generations() -> None:
+    first = build_deployment(fraud_model(MINIMAL_SPEC, generation=1), CONFIG)
+    second = build_deployment(fraud_model(MINIMAL_SPEC, generation=7), CONFIG)
+
+    assert first["metadata"]["name"] == second["metadata"]["name"]
+
+
+def test_long_names_are_shortened_to_63_characters() -> None:
+    name = "a" * 63
+
+    assert len(training_job_name(name, 123)) == MAX_NAME
+    assert len(serving_name(name)) == MAX_NAME
+
+
+def test_shortened_names_are_stable_and_keep_distinct_objects_apart() -> None:
+    one, other = "a" * 60 + "one", "a" * 60 + "two"
+
+    assert training_job_name(one, 1) == training_job_name(one, 1)
+    assert training_job_name(one, 1) != training_job_name(other, 1)
+
+
+def test_the_cronjob_name_leaves_room_for_the_suffix_of_its_jobs() -> None:
+    assert len(retrain_cronjob_name("a" * 63)) + len("-29000000") <= MAX_NAME
+
+
+# Ownership
+
+
+CHILDREN = all_children()
+CHILD_IDS = [f"{fm['spec']['serving']['runtime']}-{child['kind']}" for fm, child in CHILDREN]
+
+
+@pytest.mark.parametrize(("fm", "child"), CHILDREN, ids=CHILD_IDS)
+def test_every_child_is_controlled_by_its_fraud_model(
+    fm: dict[str, Any], child: dict[str, Any]
+) -> None:
+    assert child["metadata"]["ownerReferences"] == [
+        {
+            "apiVersion": fm["apiVersion"],
+            "kind": fm["kind"],
+            "name": fm["metadata"]["name"],
+            "uid": fm["metadata"]["uid"],
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
+
+
+@pytest.mark.parametrize(("fm", "child"), CHILDREN, ids=CHILD_IDS)
+def test_every_child_lives_in_the_fraud_models_namespace(
+    fm: dict[str, Any], child: dict[str, Any]
+) -> None:
+    assert child["metadata"]["namespace"] == fm["metadata"]["namespace"]
+
+
+# Training ConfigMap and Job
+
+
+def test_configmap_holds_the_spec_the_job_trains_on() -> None:
+    fm = model(training={"algorithm": "lightgbm", "hyperparameters": {"learning_rate": 0.05}})
+
+    job_spec = json.loads(build_training_configmap(fm, CONFIG)["data"][SPEC_KEY])
+
+    assert job_spec["data"] == fm["spec"]["data"]
+    assert job_spec["training"]["algorithm"] == "lightgbm"
+    assert job_spec["training"]["hyperparameters"] == {"learning_rate": 0.05}
+    assert job_spec["validation"] == fm["spec"]["validation"]
+
+
+def test_configmap_names_the_registered_model_after_namespace_and_name_by_default() -> None:
+    job_spec = json.loads(build_training_configmap(model(), CONFIG)["data"][SPEC_KEY])
+
+    assert job_spec["registry"]["modelName"] == "risk-card-fraud"
+
+
+def test_configmap_uses_the_registered_model_name_of_the_spec() -> None:
+    fm = model(registry={"modelName": "cards.eu"})
+
+    job_spec = json.loads(build_training_configmap(fm, CONFIG)["data"][SPEC_KEY])
+
+    assert job_spec["registry"]["modelName"] == "cards.eu"
+
+
+def test_job_reads_its_spec_from_the_configmap_of_its_generation() -> None:
+    fm = model()
+    configmap = build_training_configmap(fm, CONFIG)
+
+    job = build_training_job(fm, CONFIG)
+
+    ref = env(container(job["spec"]["template"]["spec"]))["FRAUDOPS_JOB_SPEC"]
+    assert ref["valueFrom"]["configMapKeyRef"] == {
+        "name": configmap["metadata"]["name"],
+        "key": SPEC_KEY,
+    }
+
+
+def test_job_retries_and_deadline_come_from_the_spec() -> None:
+    fm = model(training={"backoffLimit": 3, "activeDeadlineSeconds": 900})
+
+    job = build_training_job(fm, CONFIG)
+
+    assert job["spec"]["backoffLimit"] == 3
+    assert job["spec"]["activeDeadlineSeconds"] == 900
+
+
+def test_job_retries_and_deadline_default_to_the_crds_defaults() -> None:
+    fm = model()
+
+    job = build_training_job(fm, CONFIG)
+
+    assert job["spec"]["backoffLimit"] == fm["spec"]["training"]["backoffLimit"]
+    assert job["spec"]["activeDeadlineSeconds"] == fm["spec"]["training"]["activeDeadlineSeconds"]
+
+
+def test_finished_jobs_are_removed_after_the_operators_ttl() -> None:
+    job = build_training_job(model(), CONFIG)
+
+    assert job["spec"]["ttlSecondsAfterFinished"] == CONFIG.job_ttl_seconds
+
+
+def test_job_fails_without_retrying_when_the_trainer_reports_a_user_error() -> None:
+    job = build_training_job(model(), CONFIG)
+
+    (rule,) = job["spec"]["podFailurePolicy"]["rules"]
+    trainer = container(job["spec"]["template"]["spec"])["name"]
+    assert rule == {
+        "action": "FailJob",
+        "onExitCodes": {"containerName": trainer, "operator": "In", "values": [2]},
+    }
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+
+
+def test_job_uses_the_resources_of_the_spec() -> None:
+    wanted = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": 1, "memory": "1Gi"}}
+
+    job = build_training_job(model(training={"resources": wanted}), CONFIG)
+
+    assert container(job["spec"]["template"]["spec"])["resources"] == {
+        "requests": {"cpu": "250m", "memory": "512Mi"},
+        "limits": {"cpu": "1", "memory": "1Gi"},
+    }
+
+
+def test_job_is_bounded_by_default_resources_when_the_spec_sets_none() -> None:
+    job = build_training_job(model(), CONFIG)
+
+    resources = container(job["spec"]["template"]["spec"])["resources"]
+    assert set(resources) == {"requests", "limits"}
+    assert {"cpu", "memory"} <= set(resources["limits"])
+
+
+def test_job_talks_to_the_tracking_uri_of_the_spec_when_set() -> None:
+    fm = model(registry={"trackingUri": "http://mlflow.team-a:5000"})
+
+    job = build_training_job(fm, CONFIG)
+
+    variables = env(container(job["spec"]["template"]["spec"]))
+    assert variables["MLFLOW_TRACKING_URI"]["value"] == "http://mlflow.team-a:5000"
+
+
+def test_job_runs_under_the_restricted_security_profile() -> None:
+    job = build_training_job(model(), CONFIG)
+
+    assert_restricted(container(job["spec"]["template"]["spec"])["securityContext"])
+
+
+# Retraining CronJob
+
+
+def test_no_cronjob_without_a_retraining_schedule() -> None:
+    assert build_retrain_cronjob(model(), CONFIG) is None
+
+
+def test_cronjob_retrains_on_the_schedule_without_overlapping_runs() -> None:
+    cronjob = build_retrain_cronjob(model(retraining={"schedule": "0 3 * * 1"}), CONFIG)
+
+    assert cronjob is not None
+    assert cronjob["spec"]["schedule"] == "0 3 * * 1"
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+
+
+def test_cronjob_runs_the_same_job_as_the_generation() -> None:
+    fm = model(retraining={"schedule": "@daily"})
+
+    cronjob = build_retrain_cronjob(fm, CONFIG)
+
+    assert cronjob is not None
+    assert cronjob["spec"]["jobTemplate"]["spec"] == build_training_job(fm, CONFIG)["spec"]
+
+
+# Serving: Deployment, Service, HPA
+
+
+def test_deployment_never_drops_below_its_ready_pods_while_rolling_out() -> None:
+    strategy = build_deployment(model(), CONFIG)["spec"]["strategy"]
+
+    assert strategy["type"] == "RollingUpdate"
+    assert strategy["rollingUpdate"]["maxUnavailable"] == 0
+
+
+def test_deployment_is_ready_only_when_readyz_answers() -> None:
+    predictor = container(build_deployment(model(), CONFIG)["spec"]["template"]["spec"])
+
+    assert predictor["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert predictor["readinessProbe"]["httpGet"]["port"] == predictor["ports"][0]["containerPort"]
+
+
+def test_deployment_is_restarted_when_healthz_stops_answering() -> None:
+    predictor = container(build_deployment(model(), CONFIG)["spec"]["template"]["spec"])
+
+    assert predictor["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert predictor["livenessProbe"]["httpGet"]["port"] == predictor["ports"][0]["containerPort"]
+
+
+def test_deployment_pods_invite_prometheus_to_scrape_their_metrics() -> None:
+    template = build_deployment(model(), CONFIG)["spec"]["template"]
+    port = container(template["spec"])["ports"][0]["containerPort"]
+
+    assert template["metadata"]["annotations"] == {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": str(port),
+        "prometheus.io/path": "/metrics",
+    }
+
+
+def test_deployment_runs_under_the_restricted_security_profile() -> None:
+    pod_spec = build_deployment(model(), CONFIG)["spec"]["template"]["spec"]
+
+    assert pod_spec["securityContext"]["runAsNonRoot"] is True
+    assert_restricted(container(pod_spec)["securityContext"])
+
+
+def test_deployment_selector_matches_its_pods() -> None:
+    spec = build_deployment(model(), CONFIG)["spec"]
+
+    assert spec["selector"]["matchLabels"].items() <= spec["template"]["metadata"]["labels"].items()
+
+
+def test_deployment_does_not_select_the_pods_of_another_fraud_model() -> None:
+    ours = build_deployment(fraud_model(MINIMAL_SPEC, name="cards"), CONFIG)
+    theirs = build_deployment(fraud_model(MINIMAL_SPEC, name="wires"), CONFIG)
+
+    selector = ours["spec"]["selector"]["matchLabels"]
+    assert not selector.items() <= theirs["spec"]["template"]["metadata"]["labels"].items()
+
+
+def test_serving_pods_get_the_operators_serving_environment() -> None:
+    predictor = container(build_deployment(model(), CONFIG)["spec"]["template"]["spec"])
+
+    assert env(predictor)["REDIS_URL"]["value"] == CONFIG.serving_env["REDIS_URL"]
+
+
+def test_serving_pods_read_the_admin_token_from_the_fraud_models_secret() -> None:
+    fm = model()
+    secret = build_admin_secret(fm, "s3cret")
+
+    predictor = container(build_deployment(fm, CONFIG)["spec"]["template"]["spec"])
+
+    assert env(predictor)["ADMIN_TOKEN"]["valueFrom"]["secretKeyRef"] == {
+        "name": secret["metadata"]["name"],
+        "key": ADMIN_TOKEN_KEY,
+    }
+    assert secret["stringData"] == {ADMIN_TOKEN_KEY: "s3cret"}
+
+
+def test_service_selects_the_serving_pods_on_their_named_port() -> None:
+    fm = model()
+    deployment = build_deployment(fm, CONFIG)
+
+    service = build_service(fm)
+
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= pod_labels.items()
+    port_names = {p["name"] for p in container(deployment["spec"]["template"]["spec"])["ports"]}
+    assert {p["targetPort"] for p in service["spec"]["ports"]} <= port_names
+
+
+def test_hpa_scales_the_deployment_between_the_specs_bounds_on_cpu() -> None:
+    fm = model(serving={"minReplicas": 2, "maxReplicas": 9, "targetCPUUtilizationPercentage": 55})
+
+    hpa = build_hpa(fm)
+
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": build_deployment(fm, CONFIG)["metadata"]["name"],
+    }
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 9)
+    (metric,) = hpa["spec"]["metrics"]
+    assert metric["resource"]["name"] == "cpu"
+    assert metric["resource"]["target"] == {"type": "Utilization", "averageUtilization": 55}
+
+
+# Serving: KServe InferenceService
+
+
+def test_inference_service_scales_between_the_specs_bounds() -> None:
+    fm = kserve_model(minReplicas=2, maxReplicas=6)
+
+    predictor = build_inference_service(fm, CONFIG)["spec"]["predictor"]
+
+    assert (predictor["minReplicas"], predictor["maxReplicas"]) == (2, 6)
+
+
+def test_inference_service_splits_traffic_when_a_canary_percent_is_set() -> None:
+    isvc = build_inference_service(kserve_model(canaryTrafficPercent=10), CONFIG)
+
+    assert isvc["spec"]["predictor"]["canaryTrafficPercent"] == 10
+
+
+def test_inference_service_sends_all_traffic_to_the_latest_without_a_canary_percent() -> None:
+    isvc = build_inference_service(kserve_model(), CONFIG)
+
+    assert "canaryTrafficPercent" not in isvc["spec"]["predictor"]
+
+
+def test_inference_service_runs_our_image_as_the_custom_predictor() -> None:
+    fm = kserve_model(image="registry.example/fraudops:1.2.3")
+
+    predictor = build_inference_service(fm, CONFIG)["spec"]["predictor"]
+
+    assert container(predictor)["image"] == "registry.example/fraudops:1.2.3"
+    assert container(predictor)["name"] == "kserve-container"
+
+
+def test_inference_service_port_is_one_knative_accepts() -> None:
+    predictor = build_inference_service(kserve_model(), CONFIG)["spec"]["predictor"]
+
+    (port,) = container(predictor)["ports"]
+    assert port.get("name", "") in {"", "http1", "h2c"}
+
+
+def test_inference_service_sets_no_fieldref_env_which_knative_refuses_by_default() -> None:
+    predictor = build_inference_service(kserve_model(), CONFIG)["spec"]["predictor"]
+
+    assert not [e for e in container(predictor)["env"] if "fieldRef" in e.get("valueFrom", {})]
+
+
+# Bodies fit the clients' models
+
+
+@pytest.mark.parametrize(("fm", "child"), CHILDREN, ids=CHILD_IDS)
+def test_every_child_fits_its_client_model(fm: dict[str, Any], child: dict[str, Any]) -> None:
+    built = check_body(child)
+
+    assert built.kind == child["kind"]
+    assert built.metadata.name == child["metadata"]["name"]
+
+
+def test_model_check_catches_a_misspelt_key_in_an_inference_service() -> None:
+    isvc = build_inference_service(kserve_model(), CONFIG)
+    isvc["spec"]["predictor"]["minReplica"] = isvc["spec"]["predictor"].pop("minReplicas")
+
+    with pytest.raises(ModelMismatch, match=r"spec\.predictor\.minReplica: not a field"):
+        check_body(isvc)
+
+
+def test_model_check_catches_a_misspelt_key_deep_in_a_deployment() -> None:
+    deployment = build_deployment(model(), CONFIG)
+    container(deployment["spec"]["template"]["spec"])["readinesProbe"] = {}
+
+    with pytest.raises(ModelMismatch, match=r"containers\[0\]\.readinesProbe: not a field"):
+        check_body(deployment)
+
+
+def test_model_check_catches_a_value_of_the_wrong_type() -> None:
+    hpa = build_hpa(model())
+    hpa["spec"]["minReplicas"] = "2"
+
+    with pytest.raises(ModelMismatch, match=r"spec\.minReplicas: expected int"):
+        check_body(hpa)
+
+
+def test_model_check_catches_a_missing_required_field() -> None:
+    job = build_training_job(model(), CONFIG)
+    del container(job["spec"]["template"]["spec"])["name"]
+
+    with pytest.raises(ModelMismatch, match="V1Container refused it"):
+        check_body(job)

@@ -1,0 +1,198 @@
+"""The Helm chart renders the manifests' objects and installs the operator into the devcluster."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+from built_children import child_resources
+from crd_defaults import CRD_PATH, REPO, crd
+from devcluster import K8S_VERSION, DevCluster
+
+pytestmark = pytest.mark.cluster
+
+CHART = REPO / "charts" / "fraudops"
+MANIFESTS = REPO / "manifests"
+RELEASE = "fraudops"
+NAMESPACE = "fraudops-system"
+SERVICE_ACCOUNT = f"system:serviceaccount:{NAMESPACE}:{RELEASE}-operator"
+#: Labels Helm's templates add to the manifests' own; everything else must be identical.
+HELM_LABELS = {
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/managed-by",
+    "helm.sh/chart",
+}
+
+
+def helm(cluster: DevCluster, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the devcluster's helm against it; a failure shows helm's own message."""
+    result = subprocess.run(
+        [str(cluster.bin_dir / "helm"), *args],
+        capture_output=True,
+        text=True,
+        env=cluster.env(),
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def without_helm_labels(value: Any) -> Any:
+    """``value`` with Helm's bookkeeping labels dropped from every ``labels`` map in it."""
+    if isinstance(value, dict):
+        return {
+            key: (
+                {k: v for k, v in item.items() if k not in HELM_LABELS}
+                if key == "labels"
+                else without_helm_labels(item)
+            )
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [without_helm_labels(item) for item in value]
+    return value
+
+
+def manifest(kind: str) -> dict[str, Any]:
+    """The one object of ``kind`` in manifests/crds, manifests/rbac or manifests/operator."""
+    (found,) = [
+        doc
+        for folder in ("crds", "rbac", "operator")
+        for path in sorted((MANIFESTS / folder).glob("*.yaml"))
+        for doc in yaml.safe_load_all(path.read_text())
+        if doc and doc["kind"] == kind
+    ]
+    return found
+
+
+def allowed(cluster: DevCluster, verb: str, group: str, resource: str, namespace: str) -> bool:
+    """The API server's RBAC verdict for the operator's ServiceAccount (a SubjectAccessReview,
+    which unlike ``kubectl auth can-i`` needs no discovery, so KServe need not be installed)."""
+    review = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SubjectAccessReview",
+        "spec": {
+            "user": SERVICE_ACCOUNT,
+            "groups": ["system:serviceaccounts", f"system:serviceaccounts:{NAMESPACE}"],
+            "resourceAttributes": {
+                "verb": verb,
+                "group": group,
+                "resource": resource,
+                "namespace": namespace,
+            },
+        },
+    }
+    answer = cluster.kubectl("create", "-o", "json", "-f", "-", input=json.dumps(review))
+    return json.loads(answer.stdout)["status"]["allowed"]
+
+
+@pytest.fixture(scope="module")
+def rendered(devcluster: DevCluster) -> dict[str, dict[str, Any]]:
+    """``helm template`` of the chart with its CRDs, by kind."""
+    output = helm(
+        devcluster,
+        "template",
+        RELEASE,
+        str(CHART),
+        "--namespace",
+        NAMESPACE,
+        "--include-crds",
+        "--kube-version",
+        K8S_VERSION,
+    ).stdout
+    return {doc["kind"]: doc for doc in yaml.safe_load_all(output) if doc}
+
+
+@pytest.fixture(scope="module")
+def installed(devcluster: DevCluster) -> Iterator[str]:
+    """The chart installed as release ``fraudops``; uninstalled (and its namespace removed if it
+    created it) afterwards. The operator watches only its own namespace, so it cannot act on the
+    FraudModels of other tests while it runs."""
+    existed = devcluster.kubectl("get", "namespace", NAMESPACE, check=False).returncode == 0
+    helm(
+        devcluster,
+        "install",
+        RELEASE,
+        str(CHART),
+        "--namespace",
+        NAMESPACE,
+        "--create-namespace",
+        "--set",
+        f"watchNamespace={NAMESPACE}",
+    )
+    try:
+        yield RELEASE
+    finally:
+        helm(devcluster, "uninstall", RELEASE, "--namespace", NAMESPACE, "--wait")
+        if not existed:
+            devcluster.kubectl("delete", "namespace", NAMESPACE, "--wait=true", "--timeout=60s")
+
+
+def test_chart_installs_the_crd_of_the_manifests(rendered: dict[str, dict[str, Any]]) -> None:
+    assert rendered["CustomResourceDefinition"] == yaml.safe_load(CRD_PATH.read_text())
+
+
+@pytest.mark.parametrize(
+    "kind", ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment"]
+)
+def test_chart_renders_the_manifests_object_with_default_values(
+    rendered: dict[str, dict[str, Any]], kind: str
+) -> None:
+    assert without_helm_labels(rendered[kind]) == manifest(kind)
+
+
+def test_helm_install_creates_an_established_crd(devcluster: DevCluster, installed: str) -> None:
+    result = devcluster.kubectl(
+        "get",
+        "crd",
+        crd()["metadata"]["name"],
+        "-o",
+        "jsonpath={.status.conditions[?(@.type=='Established')].status}",
+    )
+
+    assert result.stdout == "True"
+
+
+def test_helm_install_creates_the_operator_deployment(
+    devcluster: DevCluster, installed: str
+) -> None:
+    name = f"{RELEASE}-operator"
+    result = devcluster.kubectl("get", "deployment", name, "-n", NAMESPACE, "-o", "json")
+
+    deployment = json.loads(result.stdout)
+    assert deployment["metadata"]["annotations"]["meta.helm.sh/release-name"] == installed
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"]["type"] == "Recreate"
+
+
+@pytest.mark.parametrize("verb", ["get", "create"])
+def test_installed_operator_may_create_every_kind_the_builders_make(
+    devcluster: DevCluster, installed: str, verb: str
+) -> None:
+    resources = sorted(child_resources())
+
+    verdicts = [
+        allowed(devcluster, verb, group, resource, "any-team") for group, resource in resources
+    ]
+
+    assert dict(zip(resources, verdicts, strict=True)) == dict.fromkeys(resources, True)
+
+
+def test_installed_operator_may_watch_and_patch_fraud_models_in_any_namespace(
+    devcluster: DevCluster, installed: str
+) -> None:
+    group, plural = crd()["spec"]["group"], crd()["spec"]["names"]["plural"]
+
+    verdicts = [allowed(devcluster, verb, group, plural, "any-team") for verb in ("watch", "patch")]
+
+    assert verdicts == [True, True]
+
+
+def test_installed_operator_may_not_list_secrets(devcluster: DevCluster, installed: str) -> None:
+    assert not allowed(devcluster, "list", "", "secrets", "any-team")

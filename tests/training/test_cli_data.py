@@ -1,0 +1,116 @@
+"""``fraudctl generate`` and ``fraudctl check-data``, run as the installed console script."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+FRAUDCTL = Path(sys.executable).with_name("fraudctl")
+
+
+def fraudctl(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run the console script; stdout and stderr come back with rich's line wrapping undone."""
+    result = subprocess.run(
+        [str(FRAUDCTL), *map(str, args)], capture_output=True, text=True, timeout=300
+    )
+    result.stdout, result.stderr = (" ".join(out.split()) for out in (result.stdout, result.stderr))
+    return result
+
+
+@pytest.fixture(scope="module")
+def generated_csv(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "stream.csv"
+    result = fraudctl(
+        "generate", "--rows", "20000", "--fraud-rate", "0.01", "--seed", "5", "--out", out
+    )
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_generate_writes_the_requested_stream(generated_csv):
+    frame = pd.read_csv(generated_csv)
+    assert len(frame) == 20_000
+    assert frame["is_fraud"].sum() == 200
+
+
+def test_generate_reports_what_it_wrote(tmp_path):
+    out = tmp_path / "small.parquet"
+    result = fraudctl(
+        "generate", "--rows", "2000", "--days", "14", "--customers", "100", "--out", out
+    )
+    assert result.returncode == 0, result.stderr
+    assert "wrote 2,000 transactions (40 fraudulent, 2.00%) for 100 customers" in result.stdout
+    assert out.is_file()
+
+
+def test_check_data_summarises_a_valid_file(generated_csv):
+    result = fraudctl("check-data", generated_csv)
+    assert result.returncode == 0, result.stderr
+    for row in ("rows", "20,000", "frauds", "200", "fraud rate", "1.000%", "customers", "500"):
+        assert row in result.stdout
+
+
+def test_generate_refuses_a_fraud_rate_out_of_range_and_writes_nothing(tmp_path):
+    out = tmp_path / "x.csv"
+    result = fraudctl("generate", "--rows", "5000", "--fraud-rate", "0.2", "--out", out)
+    assert result.returncode != 0
+    assert "fraud_rate: must be between 0.001 and 0.05" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_generate_refuses_an_unknown_output_type(tmp_path):
+    result = fraudctl("generate", "--rows", "5000", "--out", tmp_path / "x.xlsx")
+    assert result.returncode != 0
+    assert "must end in .csv or .parquet" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_data_names_every_broken_column_and_exits_non_zero(tmp_path, generated_csv):
+    frame = pd.read_csv(generated_csv, dtype=str)
+    frame.loc[3, "amount"] = "-20.00"
+    frame.loc[8, "transaction_id"] = frame.loc[9, "transaction_id"]
+    broken = tmp_path / "broken.csv"
+    frame.to_csv(broken, index=False)
+    result = fraudctl("check-data", broken)
+    assert result.returncode != 0
+    assert "amount: must be >= 0 — 1 row, e.g. row 3: -20.0" in result.stderr
+    assert "transaction_id: must be unique (duplicated) — 2 rows, e.g. row 8" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_data_maps_a_foreign_csv(tmp_path, generated_csv):
+    source = pd.read_csv(generated_csv)
+    export = tmp_path / "export.csv"
+    source.rename(columns={"customer_id": "card", "is_fraud": "cb"}).to_csv(export, index=False)
+    result = fraudctl(
+        "check-data",
+        export,
+        "--map",
+        "customer_id=card",
+        "--map",
+        "is_fraud=cb",
+        "--map",
+        "timestamp=timestamp",
+        "--map",
+        "amount=amount",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "20,000" in result.stdout
+
+
+def test_check_data_lists_the_columns_when_a_mapped_column_is_absent(generated_csv):
+    result = fraudctl("check-data", generated_csv, "--map", "customer_id=card_number")
+    assert result.returncode != 0
+    assert "mapped column(s) not in the file: customer_id='card_number'" in result.stderr
+    assert "The file's columns are: transaction_id, customer_id, timestamp" in result.stderr
+
+
+def test_check_data_on_a_missing_file_says_so(tmp_path):
+    result = fraudctl("check-data", tmp_path / "nowhere.csv")
+    assert result.returncode != 0
+    assert "no such file" in result.stderr

@@ -1,0 +1,1 @@
+"""Implementations of ``fraudctl`` commands, one module per area; ``cli.py`` registers them."""

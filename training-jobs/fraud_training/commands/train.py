@@ -1,0 +1,141 @@
+"""``fraudctl train``: train one model on a data file, log it to MLflow and register it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fraud_training.algorithms import ALGORITHMS, DEFAULT_ALGORITHM, DEFAULT_IMBALANCE
+from fraud_training.commands.data import mapping_from_options
+from fraud_training.commands.progress import step_progress
+from fraud_training.config import TrainingConfig, parse_hyperparameters
+from fraud_training.evaluation import DEFAULT_DECLINE_PRECISION, DEFAULT_REVIEW_FEE
+from fraud_training.loaders import FORMATS
+from fraud_training.splits import DEFAULT_FOLDS, DEFAULT_TEST_FRACTION
+from fraud_training.tracking import DEFAULT_EXPERIMENT, DEFAULT_MODEL_NAME
+from fraud_training.train import TrainingResult, run_training
+
+console = Console()
+
+TrackingUri = Annotated[
+    str | None,
+    typer.Option(
+        "--tracking-uri",
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else .fraudops/mlflow/).",
+    ),
+]
+ModelName = Annotated[str, typer.Option("--name", "--model-name", help="Registered model name.")]
+
+
+def train(
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet: our schema, the ULB file, mapped.")],
+    algorithm: Annotated[
+        str, typer.Option(help=f"One of {', '.join(ALGORITHMS)}.")
+    ] = DEFAULT_ALGORITHM,
+    imbalance: Annotated[
+        str, typer.Option(help="Class imbalance handling: weights, smote or none.")
+    ] = DEFAULT_IMBALANCE,
+    split: Annotated[
+        str, typer.Option(help="time (train on the past, test on the future) or kfold.")
+    ] = "time",
+    folds: Annotated[int, typer.Option(help="Folds for --split kfold.")] = DEFAULT_FOLDS,
+    test_fraction: Annotated[
+        float, typer.Option(help="Latest share of rows held out by --split time.")
+    ] = DEFAULT_TEST_FRACTION,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="Hyperparameter key=value (repeatable), e.g. max_depth=4."),
+    ] = None,
+    model_name: ModelName = DEFAULT_MODEL_NAME,
+    tracking_uri: TrackingUri = None,
+    experiment: Annotated[str, typer.Option(help="MLflow experiment.")] = DEFAULT_EXPERIMENT,
+    review_fee: Annotated[
+        float,
+        typer.Option(help="Cost of reviewing a false alarm; a missed fraud costs its amount."),
+    ] = DEFAULT_REVIEW_FEE,
+    decline_precision: Annotated[
+        float, typer.Option(help="Precision the decline threshold must reach.")
+    ] = DEFAULT_DECLINE_PRECISION,
+    data_format: Annotated[
+        str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")
+    ] = "auto",
+    map_column: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="Column mapping field=column (repeatable) for other CSVs."),
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="YAML column mapping file (see fraudctl check-data).")
+    ] = None,
+    timestamp_unit: Annotated[
+        str | None, typer.Option(help="Mapped timestamps are epoch numbers in s, ms, us or ns.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed for the learner, SMOTE and folds.")] = 0,
+    summary_out: Annotated[
+        Path | None, typer.Option(help="Also write the run summary as JSON to this file.")
+    ] = None,
+) -> None:
+    """Train a model, evaluate it on a hold-out, log it to MLflow and register a new version."""
+    config = TrainingConfig(
+        data=data,
+        algorithm=algorithm,
+        imbalance=imbalance,
+        split=split,
+        folds=folds,
+        test_fraction=test_fraction,
+        hyperparameters=parse_hyperparameters(param or []),
+        model_name=model_name,
+        experiment=experiment,
+        tracking_uri=tracking_uri,
+        review_fee=review_fee,
+        decline_precision=decline_precision,
+        mapping=mapping_from_options(map_column or [], mapping, timestamp_unit),
+        data_format=data_format,
+        seed=seed,
+        summary_out=summary_out,
+    )
+    with step_progress() as progress:
+        result = run_training(config, progress)
+    console.print(metrics_table(result))
+    console.print(
+        f"registered [bold]{result.model_name}[/] version [bold]{result.version}[/] "
+        f"(run {result.run_id}) at {result.tracking_uri}\n"
+        f"next: fraudctl validate --version {result.version} --name {result.model_name}"
+    )
+
+
+def metrics_table(result: TrainingResult) -> Table:
+    """The hold-out metrics a fraud team looks at first."""
+    m = result.metrics
+    table = Table(
+        title=f"{result.algorithm} on {result.feature_set} data "
+        f"({result.split} split: {result.train_rows:,} train / {result.test_rows:,} test rows, "
+        f"{int(m['test_frauds']):,} test frauds)"
+    )
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    recall_key = next(key for key in m if key.startswith("recall_at_precision_"))
+    rows = [
+        ("ROC-AUC", f"{m['roc_auc']:.4f}"),
+        ("PR-AUC (average precision)", f"{m['pr_auc']:.4f}"),
+        (f"recall at precision {recall_key.rsplit('_', 1)[1]} %", f"{m[recall_key]:.4f}"),
+        ("review threshold (cost-optimal)", f"{result.thresholds.review:.4f}"),
+        ("decline threshold", f"{result.thresholds.decline:.4f}"),
+        (
+            "precision / recall / F1 at review",
+            f"{m['precision']:.3f} / {m['recall']:.3f} / {m['f1']:.3f}",
+        ),
+        ("TP / FP / FN / TN", f"{m['tp']:,.0f} / {m['fp']:,.0f} / {m['fn']:,.0f} / {m['tn']:,.0f}"),
+        ("cost: approve everything", f"{m['baseline_cost']:,.2f}"),
+        ("cost: with the model", f"{m['expected_cost']:,.2f}"),
+        ("cost saved", f"{m['cost_saved']:,.2f} ({m['cost_saved_fraction']:.1%})"),
+        ("fit time", f"{result.fit_seconds:.1f} s"),
+    ]
+    if "pr_auc_fold_std" in m:
+        rows.insert(2, ("PR-AUC std across folds", f"{m['pr_auc_fold_std']:.4f}"))
+    for name, value in rows:
+        table.add_row(name, value)
+    return table

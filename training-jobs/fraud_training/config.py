@@ -1,0 +1,114 @@
+"""The training configuration: one typed object for the CLI, the demo and the operator's Job.
+
+The operator renders a ``FraudModel``'s ``training`` block into ``fraudctl train`` arguments;
+every value arrives here and is checked once, with errors that name the option.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fraud_training.algorithms import (
+    ALGORITHMS,
+    DEFAULT_ALGORITHM,
+    DEFAULT_IMBALANCE,
+    IMBALANCE_STRATEGIES,
+    check_hyperparameters,
+)
+from fraud_training.errors import FraudOpsError
+from fraud_training.evaluation import DEFAULT_DECLINE_PRECISION, DEFAULT_REVIEW_FEE
+from fraud_training.loaders import ColumnMapping
+from fraud_training.splits import DEFAULT_FOLDS, DEFAULT_TEST_FRACTION, SPLIT_STRATEGIES
+from fraud_training.tracking import DEFAULT_EXPERIMENT, DEFAULT_MODEL_NAME
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything one training run needs to know."""
+
+    data: Path
+    algorithm: str = DEFAULT_ALGORITHM
+    imbalance: str = DEFAULT_IMBALANCE
+    split: str = "time"
+    folds: int = DEFAULT_FOLDS
+    test_fraction: float = DEFAULT_TEST_FRACTION
+    hyperparameters: Mapping[str, Any] = field(default_factory=dict)
+    model_name: str = DEFAULT_MODEL_NAME
+    experiment: str = DEFAULT_EXPERIMENT
+    tracking_uri: str | None = None
+    review_fee: float = DEFAULT_REVIEW_FEE
+    decline_precision: float = DEFAULT_DECLINE_PRECISION
+    mapping: ColumnMapping | None = None
+    data_format: str = "auto"
+    seed: int = 0
+    summary_out: Path | None = None
+
+    def __post_init__(self) -> None:
+        choices = {
+            "algorithm": (self.algorithm, tuple(ALGORITHMS)),
+            "imbalance": (self.imbalance, IMBALANCE_STRATEGIES),
+            "split": (self.split, SPLIT_STRATEGIES),
+        }
+        for option, (value, allowed) in choices.items():
+            if value not in allowed:
+                raise FraudOpsError(f"--{option}: {value!r} is not one of {', '.join(allowed)}")
+        if not 0.0 < self.test_fraction < 1.0:
+            raise FraudOpsError(
+                f"--test-fraction: must be strictly between 0 and 1, got {self.test_fraction}"
+            )
+        if self.folds < 2:
+            raise FraudOpsError(f"--folds: need at least 2, got {self.folds}")
+        if self.review_fee < 0:
+            raise FraudOpsError(f"--review-fee: must be >= 0, got {self.review_fee}")
+        if not 0.0 < self.decline_precision <= 1.0:
+            raise FraudOpsError(
+                f"--decline-precision: must be in (0, 1], got {self.decline_precision}"
+            )
+        if not self.model_name.strip():
+            raise FraudOpsError("--model-name: must not be empty")
+        check_hyperparameters(self.algorithm, self.imbalance, self.hyperparameters)
+
+    def run_params(self) -> dict[str, Any]:
+        """The options that shaped the run, as MLflow parameters."""
+        params: dict[str, Any] = {
+            "algorithm": self.algorithm,
+            "imbalance": self.imbalance,
+            "split": self.split,
+            "review_fee": self.review_fee,
+            "decline_precision": self.decline_precision,
+            "seed": self.seed,
+        }
+        if self.split == "time":
+            params["test_fraction"] = self.test_fraction
+        else:
+            params["folds"] = self.folds
+        return params
+
+
+def parse_assignments(pairs: Iterable[str], option: str) -> dict[str, str]:
+    """``["a=1", "b=x"]`` as ``{"a": "1", "b": "x"}``; anything else names the bad pair."""
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise FraudOpsError(f"{option}: expected key=value, got {pair!r}")
+        parsed[key.strip()] = value.strip()
+    return parsed
+
+
+def parse_value(text: str) -> Any:
+    """A hyperparameter value as its JSON type (``6`` -> 6, ``0.1``, ``true``, ``null``);
+    anything that is not JSON stays text (``balanced``)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def parse_hyperparameters(pairs: Iterable[str]) -> dict[str, Any]:
+    """``--param key=value`` options as typed hyperparameters."""
+    return {key: parse_value(value) for key, value in parse_assignments(pairs, "--param").items()}

@@ -1,0 +1,119 @@
+"""``python -m fraud_training.job``: what the operator's training Job runs.
+
+The operator hands the FraudModel's spec as JSON (``FRAUDOPS_JOB_SPEC``, from the generation's
+ConfigMap) and the Job's own name (``FRAUDOPS_JOB_NAME``). The Job generates or reads the data,
+trains and registers a version through the same :func:`run_training` as ``fraudctl train``, and
+tags that version with the Job's name: that tag is how the operator finds the version a Job made,
+after any restart. Bad input exits with code 2 and one line naming the problem, which the Job's
+pod failure policy turns into a failed Job at once, without retries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mlflow.tracking import MlflowClient
+
+from fraud_training.config import TrainingConfig
+from fraud_training.errors import FraudOpsError
+from fraud_training.generator.config import GeneratorConfig
+from fraud_training.generator.stream import generate_transactions, write_transactions
+from fraud_training.loaders import ColumnMapping
+from fraud_training.train import TrainingResult, run_training
+
+TAG_JOB = "fraudops.io/job"
+TAG_FRAUDMODEL = "fraudops.io/fraudmodel"
+TAG_GENERATION = "fraudops.io/generation"
+
+
+def data_path(data: Mapping[str, Any], scratch: Path) -> Path:
+    """The training file: generated into ``scratch`` for ``synthetic``, else ``uri``'s path."""
+    if "synthetic" in data:
+        synthetic = data["synthetic"]
+        config = GeneratorConfig(
+            rows=int(synthetic.get("rows", 200_000)),
+            fraud_rate=float(synthetic.get("fraudRate", 0.02)),
+            seed=int(synthetic.get("seed", 42)),
+            days=int(synthetic.get("days", 30)),
+        )
+        return write_transactions(generate_transactions(config), scratch / "transactions.parquet")
+    path = Path(str(data["uri"]).removeprefix("file://"))
+    if not path.is_file():
+        raise FraudOpsError(f"data.uri: {data['uri']} does not exist or is not a file")
+    return path
+
+
+def training_config(spec: Mapping[str, Any], data: Path) -> TrainingConfig:
+    """The FraudModel's training, registry and data-format fields as a :class:`TrainingConfig`."""
+    training, split = spec.get("training", {}), spec.get("training", {}).get("split", {})
+    mapping = spec["data"].get("columnMapping")
+    return TrainingConfig(
+        data=data,
+        algorithm=training.get("algorithm", "xgboost"),
+        imbalance=training.get("imbalance", "weights"),
+        split=split.get("strategy", "time"),
+        folds=int(split.get("folds", 5)),
+        test_fraction=float(split.get("testFraction", 0.2)),
+        hyperparameters=dict(training.get("hyperparameters") or {}),
+        model_name=spec["registry"]["modelName"],
+        tracking_uri=spec["registry"].get("trackingUri") or os.environ.get("MLFLOW_TRACKING_URI"),
+        mapping=ColumnMapping(dict(mapping)) if mapping else None,
+        data_format=spec["data"].get("format", "auto"),
+    )
+
+
+def run_job(spec: Mapping[str, Any], job_name: str) -> TrainingResult:
+    """Train as the spec says and tag the registered version with the Job that made it."""
+    with tempfile.TemporaryDirectory(prefix="fraudops-job-") as scratch:
+        result = run_training(
+            training_config(spec, data_path(spec["data"], Path(scratch))),
+            progress=lambda message: print(f"[train] {message}", flush=True),
+        )
+    owner = spec.get("fraudModel", {})
+    client = MlflowClient(tracking_uri=result.tracking_uri, registry_uri=result.tracking_uri)
+    tags = {
+        TAG_FRAUDMODEL: f"{owner.get('namespace', '')}/{owner.get('name', '')}",
+        TAG_GENERATION: str(owner.get("generation", "")),
+        TAG_JOB: job_name,  # last: the operator takes this tag to mean "the version is complete"
+    }
+    for key, value in tags.items():
+        client.set_model_version_tag(result.model_name, str(result.version), key, value)
+    return result
+
+
+def main() -> int:
+    """Entry point of the training container."""
+    raw = os.environ.get("FRAUDOPS_JOB_SPEC")
+    job_name = os.environ.get("FRAUDOPS_JOB_NAME", "")
+    try:
+        if not raw:
+            raise FraudOpsError(
+                "FRAUDOPS_JOB_SPEC is not set: the Job must carry the FraudModel spec"
+            )
+        if not job_name:
+            raise FraudOpsError("FRAUDOPS_JOB_NAME is not set: the Job must know its own name")
+        try:
+            spec = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise FraudOpsError(f"FRAUDOPS_JOB_SPEC is not valid JSON: {error}") from error
+        result = run_job(spec, job_name)
+    except FraudOpsError as error:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        return error.exit_code
+    metrics = result.metrics
+    print(
+        f"registered {result.model_name} version {result.version}: "
+        f"ROC-AUC {metrics['roc_auc']:.4f}, PR-AUC {metrics['pr_auc']:.4f}",
+        flush=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
