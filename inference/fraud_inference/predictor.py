@@ -1,7 +1,7 @@
 """Probability predictors: a compiled one for XGBoost, the bundle's own estimator otherwise.
 
 Measured on this project's 2-core machine with a 200-tree XGBoost model, one row per call:
-``Booster.inplace_predict`` costs about 250 us (XGBoost's per-call overhead, not the trees),
+``Booster.inplace_predict`` costs 150-250 us (XGBoost's per-call overhead, not the trees),
 Treelite's GTIL 50 us, a TL2cgen-compiled library 30 us and ONNX Runtime 7 us. ONNX Runtime also
 needs no C compiler in the serving image, so XGBoost models are converted to ONNX when loaded and
 checked against the estimator before they serve; any other estimator (or a conversion that does

@@ -8,13 +8,16 @@ hold-out logged with its run, and the current champion on the same rows; here th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fraud_training.gate import GatePolicy, GateReport
+if TYPE_CHECKING:
+    from fraud_training.gate import GatePolicy, GateReport
 
 
 def policy(validation: Mapping[str, Any]) -> GatePolicy:
     """``spec.validation`` (defaults filled by the API server) as the gate's policy."""
+    from fraud_training.gate import GatePolicy  # the training stack, only when gating
+
     defaults = GatePolicy()
     return GatePolicy(
         min_roc_auc=float(validation.get("minRocAuc", defaults.min_roc_auc)),

@@ -13,16 +13,16 @@ import asyncio
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from fraud_training.gate import GATE_TAG, GatePolicy, GateReport, validate_version
-from fraud_training.job import TAG_JOB
+from fraud_training import version_tags
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
-TAG_GATE = GATE_TAG
+TAG_JOB = version_tags.JOB
+TAG_GATE = version_tags.GATE
 TAG_GATE_MESSAGE = "gate_message"
 CALL_TIMEOUT_SECONDS = 30.0
 #: The gate downloads two models and a hold-out and scores them.
@@ -31,6 +31,9 @@ GATE_TIMEOUT_SECONDS = 300.0
 # Bound MLflow's own HTTP retries so that our deadline, not its back-off, decides.
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+
+if TYPE_CHECKING:
+    from fraud_training.gate import GatePolicy, GateReport
 
 T = TypeVar("T")
 
@@ -116,6 +119,8 @@ class Registry:
         return await _call(self._by_alias, model, CHAMPION)
 
     def _judge(self, model: str, version: str, policy: GatePolicy) -> GateReport:
+        from fraud_training.gate import validate_version  # the training stack, only when gating
+
         return validate_version(self._client, model, int(version), policy)
 
     async def judge(self, model: str, version: str, policy: GatePolicy) -> GateReport:

@@ -11,6 +11,9 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
+
+pytestmark = pytest.mark.services
 
 OUTAGE_S = 30.0
 CLIENTS = 2

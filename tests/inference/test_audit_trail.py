@@ -6,7 +6,10 @@ import time
 from typing import Any
 
 import psycopg
+import pytest
 from fastapi.testclient import TestClient
+
+pytestmark = pytest.mark.services
 
 FLUSH_TIMEOUT_S = 15.0
 

@@ -6,8 +6,11 @@ import re
 import time
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from fraud_inference.online_state import BREAKER_COOLDOWN_S
+
+pytestmark = pytest.mark.services
 
 
 def degraded_count(client: TestClient) -> float:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from fraud_inference.online_state import Observation, OnlineState
 from fraud_inference.schemas import Transaction
 from fraud_inference.scoring import raw_fields
@@ -20,6 +21,8 @@ from fraud_training.features import (
     transaction_features,
 )
 from fraud_training.schema import TRANSACTION_FIELDS
+
+pytestmark = pytest.mark.services
 
 COUNT_FEATURES = ("n_prior_txns", "txn_count_1h", "txn_count_24h", "txn_count_7d")
 

@@ -16,6 +16,8 @@ from fraud_inference.settings import Settings
 from hypothesis import HealthCheck, settings
 from live_service import launch
 
+pytestmark = pytest.mark.services
+
 EXAMPLES_PER_OPERATION = 25
 
 schema = schemathesis.openapi.from_dict(create_app(Settings()).openapi())

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from fraud_inference.api import create_app
 from fraud_inference.settings import Settings
 from fraud_training.bundle import DECISIONS
+
+pytestmark = pytest.mark.services
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 

@@ -6,6 +6,10 @@ import signal
 import time
 from typing import Any
 
+import pytest
+
+pytestmark = pytest.mark.services
+
 
 def test_bad_model_uri_leaves_the_process_live_but_not_ready(start_service: Any) -> None:
     service = start_service(MODEL_URI="/no/such/model/folder")

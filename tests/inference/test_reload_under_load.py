@@ -12,6 +12,9 @@ from collections import Counter
 from typing import Any
 
 import httpx
+import pytest
+
+pytestmark = pytest.mark.services
 
 CLIENTS = 4
 TOKEN = "reload-test-token"

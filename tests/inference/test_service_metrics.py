@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+
+pytestmark = pytest.mark.services
 
 
 def sample(text: str, metric: str, /, **labels: str) -> float:

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+pytestmark = pytest.mark.services
+
 INFER = "/v2/models/fraud-detector/infer"
 
 

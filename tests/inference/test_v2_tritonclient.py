@@ -13,6 +13,8 @@ from fraud_training.bundle import ModelBundle
 from fraud_training.features import transaction_features
 from tritonclient.utils import InferenceServerException
 
+pytestmark = pytest.mark.services
+
 MODEL = "fraud-detector"
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from fraud_training import version_tags
 from fraud_training.holdout import HoldOut
 from fraud_training.registry import CHAMPION, alias_version, download_bundle, model_version
 from fraud_training.tracking import load_run_holdout
@@ -30,7 +31,6 @@ from fraud_training.tracking import load_run_holdout
 DEFAULT_MIN_ROC_AUC = 0.90
 DEFAULT_MIN_PR_AUC = 0.50
 DEFAULT_MAX_REGRESSION = 0.02
-GATE_TAG = "gate"
 
 
 @dataclass(frozen=True)
@@ -195,5 +195,8 @@ def champion_check(
 def record_gate_result(client: MlflowClient, report: GateReport) -> None:
     """Tag the version with the outcome, so ``fraudctl models list`` and the operator see it."""
     client.set_model_version_tag(
-        report.model_name, str(report.version), GATE_TAG, "passed" if report.passed else "failed"
+        report.model_name,
+        str(report.version),
+        version_tags.GATE,
+        "passed" if report.passed else "failed",
     )

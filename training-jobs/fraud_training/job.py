@@ -20,16 +20,13 @@ from typing import Any
 
 from mlflow.tracking import MlflowClient
 
+from fraud_training import version_tags
 from fraud_training.config import TrainingConfig
 from fraud_training.errors import FraudOpsError
 from fraud_training.generator.config import GeneratorConfig
 from fraud_training.generator.stream import generate_transactions, write_transactions
 from fraud_training.loaders import ColumnMapping
 from fraud_training.train import TrainingResult, run_training
-
-TAG_JOB = "fraudops.io/job"
-TAG_FRAUDMODEL = "fraudops.io/fraudmodel"
-TAG_GENERATION = "fraudops.io/generation"
 
 
 def data_path(data: Mapping[str, Any], scratch: Path) -> Path:
@@ -78,9 +75,9 @@ def run_job(spec: Mapping[str, Any], job_name: str) -> TrainingResult:
     owner = spec.get("fraudModel", {})
     client = MlflowClient(tracking_uri=result.tracking_uri, registry_uri=result.tracking_uri)
     tags = {
-        TAG_FRAUDMODEL: f"{owner.get('namespace', '')}/{owner.get('name', '')}",
-        TAG_GENERATION: str(owner.get("generation", "")),
-        TAG_JOB: job_name,  # last: the operator takes this tag to mean "the version is complete"
+        version_tags.FRAUDMODEL: f"{owner.get('namespace', '')}/{owner.get('name', '')}",
+        version_tags.GENERATION: str(owner.get("generation", "")),
+        version_tags.JOB: job_name,  # last: to the operator it means "the version is complete"
     }
     for key, value in tags.items():
         client.set_model_version_tag(result.model_name, str(result.version), key, value)

@@ -163,9 +163,10 @@ def test_a_spec_change_serves_version_2_without_a_failed_request(story: Story) -
     loader = threading.Thread(target=hammer)
     loader.start()
     try:
-        generation = patch_spec(
-            story.namespace, '{"data": {"synthetic": {"seed": 7}}, "validation": {"maxRegression": 1}}'
+        new_data_any_quality = (
+            '{"data": {"synthetic": {"seed": 7}}, "validation": {"maxRegression": 1}}'
         )
+        generation = patch_spec(story.namespace, new_data_any_quality)
         eventually(lambda: jobs_of_generation(story.namespace, generation), "generation 2's Job")
         wait_for_status(
             story.namespace,

@@ -1,0 +1,150 @@
+"""Operator latency and footprint on the devcluster, measured in one run.
+
+1. ``kubectl apply`` of the minimal sample → training Job created → Job complete → phase Ready,
+   with the training itself (the Job's start to completion) separated out.
+2. 50 FraudModels present (each pointing at a data file that does not exist, so every one gets a
+   training Job that fails at once and a Failed status, without 50 trainings on two cores): the
+   operator process's resident memory while its timers keep reconciling all of them.
+
+Run: ``PYTHONPATH=hack .venv/bin/python benchmarks/bench_operator.py [--models 50]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+from devcluster import start, stop
+from localservices.mlflow_server import started_mlflow
+from localservices.postgres import started_postgres
+from localservices.redis_server import started_redis
+
+REPO = Path(__file__).resolve().parents[1]
+CRD = REPO / "manifests" / "crds" / "fraudmodels.fraudops.io.yaml"
+SAMPLE = REPO / "manifests" / "samples" / "minimal.yaml"
+MISSING_DATA = """apiVersion: fraudops.io/v1alpha1
+kind: FraudModel
+metadata: {{name: bench-{index:03d}}}
+spec:
+  data: {{uri: /nonexistent/bench/{index:03d}.csv}}
+"""
+
+
+def kubectl(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    return subprocess.run(
+        ["kubectl", *args], input=stdin, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def get(env: dict[str, str], *args: str) -> Any:
+    return json.loads(kubectl(env, "get", *args, "-o", "json"))
+
+
+def wait(predicate: Any, timeout: float = 900) -> float:
+    """Seconds until ``predicate()`` is truthy (polled every 0.2 s)."""
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > timeout:
+            raise SystemExit("timed out")
+        time.sleep(0.2)
+    return time.monotonic() - started
+
+
+def seconds_between(first: str, second: str) -> float:
+    parse = lambda text: datetime.fromisoformat(text.replace("Z", "+00:00"))  # noqa: E731
+    return (parse(second) - parse(first)).total_seconds()
+
+
+def phase(env: dict[str, str], namespace: str, name: str) -> str:
+    return get(env, "fm", name, "-n", namespace).get("status", {}).get("phase", "")
+
+
+def latency(env: dict[str, str]) -> dict[str, float]:
+    kubectl(env, "create", "namespace", "bench-latency")
+    kubectl(env, "apply", "-n", "bench-latency", "-f", str(SAMPLE))
+    job_created = wait(lambda: get(env, "jobs", "-n", "bench-latency")["items"])
+    ready = wait(lambda: phase(env, "bench-latency", "fraud-minimal") == "Ready") + job_created
+    job = get(env, "jobs", "-n", "bench-latency")["items"][0]["status"]
+    return {
+        "apply → Job created (s)": job_created,
+        "Job run: start → complete (s)": seconds_between(job["startTime"], job["completionTime"]),
+        "apply → Ready (s)": ready,
+    }
+
+
+def footprint(env: dict[str, str], operator: psutil.Process, models: int) -> dict[str, float]:
+    kubectl(env, "create", "namespace", "bench-many")
+    idle = operator.memory_info().rss
+    manifests = "---\n".join(MISSING_DATA.format(index=i) for i in range(models))
+    kubectl(env, "apply", "-n", "bench-many", "-f", "-", stdin=manifests)
+
+    def all_failed() -> bool:
+        items = get(env, "fm", "-n", "bench-many")["items"]
+        return sum(i.get("status", {}).get("phase") == "Failed" for i in items) == models
+
+    settle = wait(all_failed, timeout=1800)
+    samples = []
+    cpu_before = sum(operator.cpu_times()[:2])
+    for _ in range(30):
+        samples.append(operator.memory_info().rss)
+        time.sleep(1)
+    cpu = sum(operator.cpu_times()[:2]) - cpu_before
+    return {
+        "operator RSS before (MiB)": idle / 2**20,
+        f"operator RSS with {models} FraudModels, max over 30 s (MiB)": max(samples) / 2**20,
+        f"time until all {models} are Failed with a reason (s)": settle,
+        "operator CPU while idle-reconciling (% of one core)": 100 * cpu / 30,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--models", type=int, default=50)
+    args = parser.parse_args()
+    cluster = start()
+    mlflow, redis, postgres = started_mlflow(), started_redis(), started_postgres()
+    env = cluster.env()
+    operator_process = None
+    try:
+        kubectl(env, "apply", "-f", str(CRD))
+        kubectl(env, "wait", "--for=condition=Established", "crd/fraudmodels.fraudops.io")
+        operator_env = {
+            **env,
+            "MLFLOW_TRACKING_URI": mlflow.tracking_uri,
+            "FRAUDOPS_SERVING_ENV_REDIS_URL": redis.url,
+            "FRAUDOPS_SERVING_ENV_DATABASE_URL": postgres.dsn,
+            "FRAUDOPS_LIVENESS": "http://127.0.0.1:0/healthz",
+        }
+        operator_process = subprocess.Popen(
+            [sys.executable, "-m", "fraud_operator"],
+            env=operator_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        operator = psutil.Process(operator_process.pid)
+        rows = {**latency(env), **footprint(env, operator, args.models)}
+        width = max(map(len, rows))
+        print(f"\n{'measure':<{width}}  value")
+        for name, value in rows.items():
+            print(f"{name:<{width}}  {value:8.1f}")
+    finally:
+        if operator_process is not None:
+            os.killpg(operator_process.pid, signal.SIGTERM)
+            operator_process.wait(30)
+        for service in (mlflow, redis, postgres):
+            service.close()
+        stop(cluster)
+
+
+if __name__ == "__main__":
+    main()
