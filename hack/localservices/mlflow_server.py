@@ -43,7 +43,7 @@ SERVER_ENVIRONMENT = {
 
 
 class MlflowServer:
-    """One ``mlflow server`` process group: ``start()``, ``stop()``, ``tracking_uri``, ``close()``.
+    """An ``mlflow server`` with its workers: ``start``, ``stop``, ``tracking_uri``, ``close``.
 
     Data lives in its own temp folder (or ``root``) and survives :meth:`stop`/:meth:`start`;
     :meth:`close` stops the server and deletes the folder.

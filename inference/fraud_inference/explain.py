@@ -8,8 +8,8 @@ Two methods, chosen by ``EXPLAIN_METHOD``:
   compiled by ONNX Runtime: about 10 us per row for 200 trees of depth 6.
 - ``exact``: :meth:`ModelBundle.contributions`, the training side's definition (TreeSHAP for
   XGBoost and LightGBM, coefficient x standardised value for logistic regression). TreeSHAP costs
-  several milliseconds per row for the same model (7-15 ms in the serving benchmark on this
-  machine), more than the whole rest of a request: hence not the default.
+  0.75 ms per row for the same model on this machine when it is quiet (7-15 ms when the cores
+  are contended), more than the whole rest of a request: hence not the default.
 
 Models other than XGBoost use ``exact`` under either setting. XGBoost contributions are in
 log-odds under both methods; their sum plus a bias is the model's margin.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hmac
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -30,6 +29,7 @@ from fraud_inference.schemas import (
     ReloadRequest,
     Transaction,
 )
+from fraud_inference.scoring import Scores
 from fraud_inference.services import Services
 
 router = APIRouter()
@@ -76,9 +76,10 @@ def _prediction(
     request_id: str,
     transaction: Any,
     index: int,
-    scores: Any,
+    scores: Scores,
     latency_ms: float,
 ) -> dict[str, Any]:
+    """One row's response body."""
     return {
         "request_id": request_id,
         "transaction_id": transaction.transaction_id,
@@ -126,13 +127,9 @@ async def predict(request: Request) -> Response:
         model,
         route="predict",
         request_ids=[request_id],
-        scored_at=datetime.now(UTC),
         transactions=[transaction],
-        features=scores.features,
-        probabilities=scores.probabilities,
-        decisions=scores.decisions,
+        scores=scores,
         latency_ms=latency_ms,
-        degraded=scores.degraded,
     )
     return json_response(_prediction(model, request_id, transaction, 0, scores, latency_ms))
 
@@ -161,13 +158,9 @@ async def predict_batch(
         model,
         route="batch",
         request_ids=request_ids,
-        scored_at=datetime.now(UTC),
         transactions=rows,
-        features=scores.features,
-        probabilities=scores.probabilities,
-        decisions=scores.decisions,
+        scores=scores,
         latency_ms=latency_ms,
-        degraded=scores.degraded,
     )
     return json_response(
         {

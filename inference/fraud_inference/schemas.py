@@ -23,6 +23,8 @@ from fraud_training.schema import (
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
 MAX_ID_LENGTH = 128
+#: PostgreSQL text cannot hold NUL: refuse it at the door rather than poison the audit trail.
+NO_NUL = r"^[^\x00]*$"
 MAX_AMOUNT = 1e9
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 
@@ -38,7 +40,7 @@ UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 #: Python type and constraints of each column kind.
 _KIND_TYPES: dict[str, tuple[Any, dict[str, Any]]] = {
-    "str": (str, {"min_length": 1, "max_length": MAX_ID_LENGTH}),
+    "str": (str, {"min_length": 1, "max_length": MAX_ID_LENGTH, "pattern": NO_NUL}),
     "float": (float, {}),
     "int": (int, {}),
     "datetime": (UtcDatetime, {}),
@@ -134,9 +136,9 @@ class FeedbackRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    transaction_id: str = Field(..., min_length=1, max_length=MAX_ID_LENGTH)
+    transaction_id: str = Field(..., min_length=1, max_length=MAX_ID_LENGTH, pattern=NO_NUL)
     is_fraud: bool
-    source: str = Field(default="chargeback", min_length=1, max_length=64)
+    source: str = Field(default="chargeback", min_length=1, max_length=64, pattern=NO_NUL)
     reported_at: UtcDatetime | None = Field(
         default=None, description="When the outcome was established; default: now."
     )

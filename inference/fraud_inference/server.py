@@ -10,11 +10,13 @@ import uvicorn
 
 from fraud_inference.api import create_app
 from fraud_inference.logs import log_config
+from fraud_inference.runtime import tune_garbage_collector
 from fraud_inference.settings import Settings
 
 
 def run(settings: Settings) -> None:
     """Serve until interrupted (SIGTERM drains and flushes the audit trail)."""
+    tune_garbage_collector()
     uvicorn.run(
         create_app(settings),
         host=settings.host,

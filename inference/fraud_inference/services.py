@@ -13,9 +13,9 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
-import numpy as np
+from pydantic import BaseModel
 
 from fraud_inference.audit.feedback import FeedbackStore
 from fraud_inference.audit.migrate import SchemaGate
@@ -25,7 +25,8 @@ from fraud_inference.audit.writer import AuditWriter
 from fraud_inference.metrics import ServiceMetrics
 from fraud_inference.model_store import ModelStore, ServedModel
 from fraud_inference.online_state import OnlineState
-from fraud_inference.scoring import Scorer
+from fraud_inference.runtime import freeze_heap
+from fraud_inference.scoring import Scorer, Scores
 from fraud_inference.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,7 @@ class Services:
         self.metrics.serving(
             served.name, served.version, served.source.alias, served.bundle.algorithm
         )
+        freeze_heap()
         return served
 
     def record(
@@ -123,38 +125,35 @@ class Services:
         *,
         route: str,
         request_ids: Sequence[str],
-        scored_at: datetime,
-        transactions: Sequence[object] | None,
-        features: np.ndarray,
-        probabilities: np.ndarray,
-        decisions: np.ndarray,
+        transactions: Sequence[BaseModel] | None,
+        scores: Scores,
         latency_ms: float,
-        degraded: bool,
     ) -> None:
-        """Count the scores and hand one audit record per row to the background writer."""
+        """Count the scores and hand one audit line per row to the background writer."""
         metrics = self.metrics
-        for probability in probabilities.tolist():
+        for probability in scores.probabilities.tolist():
             metrics.scores.observe(probability)
-        for decision, count in Counter(decisions.tolist()).items():
+        for decision, count in Counter(scores.decisions.tolist()).items():
             metrics.predictions.labels(decision).inc(count)
         if self.audit is None:
             return
         names = model.bundle.feature_names
+        scored_at = datetime.now(UTC)
         self.audit.submit(
             AuditRecord(
                 request_id=request_id,
                 scored_at=scored_at,
                 route=route,
-                transaction=transactions[i] if transactions is not None else None,  # type: ignore[arg-type]
-                features=features[i],
+                transaction=transactions[i] if transactions is not None else None,
+                features=scores.features[i],
                 feature_names=names,
-                fraud_probability=float(probabilities[i]),
-                decision=str(decisions[i]),
+                fraud_probability=float(scores.probabilities[i]),
+                decision=str(scores.decisions[i]),
                 model_name=model.name,
                 model_version=model.version,
                 latency_ms=latency_ms,
-                features_degraded=degraded,
-            )
+                features_degraded=scores.degraded,
+            ).copy_line()
             for i, request_id in enumerate(request_ids)
         )
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -25,6 +24,7 @@ from starlette.responses import Response
 from fraud_inference.model_store import ServedModel
 from fraud_inference.responses import JSON, ClientError, json_response
 from fraud_inference.routes import services
+from fraud_inference.scoring import Scores
 from fraud_inference.v2_codec import (
     HEADER_LENGTH,
     OutputTensor,
@@ -200,29 +200,34 @@ async def infer(request: Request, name: str, model_version: str | None = None) -
             f"outputs: unknown output {unknown[0]!r}; this model has {', '.join(OUTPUTS)}"
         )
     probabilities = model.predictor.probability(features)
-    decisions = model.bundle.thresholds.decide(probabilities)
-    request_id = decoded.id or uuid.uuid4().hex
+    scores = Scores(
+        features=features,
+        probabilities=probabilities,
+        decisions=model.bundle.thresholds.decide(probabilities),
+        top_features=[],
+        degraded=False,
+    )
+    # The audit key is ours: a client's "id" need not be unique, and a reused one must not make
+    # the audit trail drop a prediction. The client's id is echoed back as the protocol says.
+    request_id = uuid.uuid4().hex
+    request_ids = (
+        [request_id] if len(features) == 1 else [f"{request_id}-{i}" for i in range(len(features))]
+    )
     latency_ms = (time.perf_counter() - started) * 1000.0
     parts.record(
         model,
         route="v2",
-        request_ids=[request_id]
-        if len(features) == 1
-        else [f"{request_id}-{i}" for i in range(len(features))],
-        scored_at=datetime.now(UTC),
+        request_ids=request_ids,
         transactions=None,
-        features=features,
-        probabilities=probabilities,
-        decisions=decisions,
+        scores=scores,
         latency_ms=latency_ms,
-        degraded=False,
     )
     tensors = {
         PROBABILITY_OUTPUT: OutputTensor(PROBABILITY_OUTPUT, "FP64", probabilities),
-        DECISION_OUTPUT: OutputTensor(DECISION_OUTPUT, "BYTES", decisions),
+        DECISION_OUTPUT: OutputTensor(DECISION_OUTPUT, "BYTES", scores.decisions),
     }
     body, headers = encode_response(
-        {"model_name": name, "model_version": model.version, "id": request_id},
+        {"model_name": name, "model_version": model.version, "id": decoded.id or request_id},
         [tensors[output] for output in decoded.outputs or OUTPUTS],
         decoded.binary_outputs,
     )

@@ -115,13 +115,30 @@ async def admin_token(cluster: Cluster, fm: Mapping[str, Any]) -> str:
     return base64.b64decode(secret["data"][ADMIN_TOKEN_KEY]).decode()
 
 
+async def _remove_other_runtime(cluster: Cluster, fm: Mapping[str, Any], runtime: str) -> None:
+    """Switching ``serving.runtime`` removes what the other runtime had created."""
+    meta = fm["metadata"]
+    name, namespace = serving_name(meta["name"]), meta["namespace"]
+    if runtime == "kserve":
+        for api_version, kind in (
+            ("autoscaling/v2", "HorizontalPodAutoscaler"),
+            ("v1", "Service"),
+            ("apps/v1", "Deployment"),
+        ):
+            await cluster.delete(api_version, kind, namespace, name)
+    else:
+        await cluster.delete("serving.kserve.io/v1beta1", "InferenceService", namespace, name)
+
+
 async def ensure_serving(
     cluster: Cluster, fm: Mapping[str, Any], config: OperatorConfig, champion: VersionInfo
 ) -> Serving:
-    """Serving objects exist and every ready pod serves the champion."""
+    """Serving objects exist for the chosen runtime and every ready pod serves the champion."""
     meta, serving_spec = fm["metadata"], fm["spec"].get("serving", {})
+    runtime = serving_spec.get("runtime", "fastapi")
     token = await admin_token(cluster, fm)
-    if serving_spec.get("runtime") == "kserve":
+    await _remove_other_runtime(cluster, fm, runtime)
+    if runtime == "kserve":
         try:
             await cluster.apply(build_inference_service(fm, config))
         except KindNotServed as error:

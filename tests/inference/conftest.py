@@ -8,7 +8,6 @@ checks by ids of its own (a fresh customer or transaction prefix).
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,7 +26,7 @@ from fraud_training.holdout import HoldOut
 from fraud_training.registry import promote
 from fraud_training.schema import LABEL
 from fraud_training.tracking import log_training_run, tracking_target
-from live_service import READY_TIMEOUT_S, ServiceProcess, launch
+from live_service import ServiceProcess, launch, wait_ready
 
 STREAM_ROWS = 6_000
 REGISTERED_MODEL = "fraud-serving-test"
@@ -137,15 +136,6 @@ def service_settings(
         max_batch_rows=50,
         log_level="warning",
     )
-
-
-def wait_ready(client: TestClient) -> None:
-    """Block until the in-process service reports ready."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while client.get("/readyz").status_code != 200:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"service not ready: {client.get('/readyz').json()}")
-        time.sleep(0.05)
 
 
 @pytest.fixture

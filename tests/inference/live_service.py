@@ -1,4 +1,5 @@
-"""The scoring service as a real process: ``python -m fraud_inference`` on a loopback port.
+"""The scoring service under test: ready-waiting for the in-process app, and the service as a
+real process (``python -m fraud_inference`` on a loopback port).
 
 Tests that need real HTTP (third-party clients, load, signals, outages) run the service the way a
 pod does: configured by environment variables, logging to a file they can read.
@@ -15,9 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from fastapi.testclient import TestClient
 from localservices.ports import free_port
 
 READY_TIMEOUT_S = 60.0
+
+
+def wait_ready(client: TestClient) -> None:
+    """Block until the in-process service reports ready."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while client.get("/readyz").status_code != 200:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"service not ready: {client.get('/readyz').json()}")
+        time.sleep(0.05)
 
 
 @dataclass

@@ -8,6 +8,9 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from fraud_inference.api import create_app
+from fraud_inference.settings import Settings
+from live_service import wait_ready
 
 pytestmark = pytest.mark.services
 
@@ -91,3 +94,70 @@ def test_schema_is_managed_by_alembic(client: TestClient, postgres_server: Any) 
     with psycopg.connect(postgres_server.dsn) as connection:
         (revision,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
     assert revision == "0001"
+
+
+def v2_rows(dsn: str) -> int:
+    with psycopg.connect(dsn) as connection:
+        (count,) = connection.execute(
+            "SELECT count(*) FROM predictions WHERE route = 'v2'"
+        ).fetchone()
+    return count
+
+
+def test_v2_predictions_are_stored_even_when_clients_reuse_an_id(
+    client: TestClient, postgres_server: Any
+) -> None:
+    before = v2_rows(postgres_server.dsn)
+    tensor = {"name": "features", "shape": [1, 34], "datatype": "FP64", "data": [0.0] * 34}
+    for _ in range(2):
+        response = client.post(
+            "/v2/models/fraud-detector/infer", json={"id": "same", "inputs": [tensor]}
+        )
+        assert response.json()["id"] == "same"
+
+    deadline = time.monotonic() + FLUSH_TIMEOUT_S
+    while v2_rows(postgres_server.dsn) < before + 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+    assert v2_rows(postgres_server.dsn) == before + 2
+
+
+def test_ids_with_copy_special_characters_are_stored_intact(
+    client: TestClient, postgres_server: Any, make_transaction: Any
+) -> None:
+    row = make_transaction()
+    awkward = row["transaction_id"] + "\ttab\\backslash\nnewline"
+    client.post("/predict", json={**row, "transaction_id": awkward})
+
+    stored = audited(postgres_server.dsn, row["customer_id"], expected=1)
+
+    assert stored[0][0] == awkward
+    assert stored[0][8]["transaction_id"] == awkward
+
+
+def test_nul_characters_are_a_422_not_a_poisoned_audit_row(
+    client: TestClient, make_transaction: Any
+) -> None:
+    response = client.post("/predict", json=make_transaction(customer_id="bad\u0000id"))
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "customer_id"
+
+
+def test_a_segment_postgres_rejects_is_set_aside_and_the_trail_goes_on(
+    service_settings: Settings, postgres_server: Any, make_transaction: Any
+) -> None:
+    spool = service_settings.audit_spool_dir
+    spool.mkdir(parents=True)
+    (spool / "00000000000000000001-1.copy").write_bytes(b"not\ta\tprediction\n")
+
+    with TestClient(create_app(service_settings)) as fresh:
+        wait_ready(fresh)
+        row = make_transaction()
+        fresh.post("/predict", json=row)
+        stored = audited(postgres_server.dsn, row["customer_id"], expected=1)
+        metrics = fresh.get("/metrics").text
+
+    assert len(stored) == 1
+    assert [p.name for p in spool.iterdir()] == ["00000000000000000001-1.rejected"]
+    assert "fraudops_audit_rows_dropped_total 1.0" in metrics

@@ -77,3 +77,16 @@ def test_fraudctl_serve_rejects_bad_options_in_one_line(args: list[str], message
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_container_entry_point_rejects_a_bad_environment_in_one_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "fraud_inference"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PORT": "eighty"},
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: PORT: must be an integer, got 'eighty'"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import mlflow
@@ -95,7 +96,7 @@ def test_download_from_a_bundle_folder(
 def test_download_of_something_missing_names_it(
     no_aliases: None, local_tracking: TrackingTarget, uri: str, message: str
 ) -> None:
-    with pytest.raises(RegistryError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(RegistryError, match=re.escape(message)):
         download_bundle(uri, local_tracking.tracking_uri)
 
 

@@ -18,6 +18,7 @@ from mlflow.entities.model_registry import ModelVersion, RegisteredModel
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from fraud_training import version_tags
 from fraud_training.bundle import BUNDLE_FILE, MLFLOW_ARTIFACT, ModelBundle
 from fraud_training.errors import RegistryError
 from fraud_training.tracking import tracking_target
@@ -72,7 +73,7 @@ def list_versions(client: MlflowClient, name: str) -> list[VersionSummary]:
                 status=version.status,
                 created_ms=int(version.creation_timestamp or 0),
                 algorithm=run.data.tags.get("algorithm", "?") if run else "?",
-                gate=version.tags.get("gate", "not run"),
+                gate=version.tags.get(version_tags.GATE, "not run"),
                 metrics={k: metrics[k] for k in KEY_METRICS if k in metrics},
             )
         )

@@ -1,7 +1,9 @@
-"""One audited prediction, and its row in the ``predictions`` table.
+"""One audited prediction, encoded once as a line of PostgreSQL ``COPY`` text.
 
-The request path only builds :class:`AuditRecord` objects (cheap: references to what it already
-holds); turning them into rows, JSON included, happens in the background writer.
+The line is built on the request path: about 10 us per row, paid evenly by every request. Built
+later by the background writer instead, a batch of a thousand rows would be one stall of the
+event loop, and that stall, not the model, would set the latency tail. The writer then only
+concatenates lines, and the disk spool stores the very same lines.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 import orjson
 from pydantic import BaseModel
 
-#: Columns of ``predictions`` in the order rows are copied (and spooled).
+#: Columns of ``predictions`` in the order of a line's fields.
 PREDICTION_COLUMNS: tuple[str, ...] = (
     "request_id",
     "scored_at",
@@ -30,8 +32,19 @@ PREDICTION_COLUMNS: tuple[str, ...] = (
     "latency_ms",
     "features_degraded",
 )
+NULL = "\\N"
+#: COPY text format: backslash, tab, newline and carriage return must be escaped in a field.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
-Row = tuple[Any, ...]
+
+def copy_text(value: str) -> str:
+    """A string as a COPY text field."""
+    return value.translate(_COPY_ESCAPES)
+
+
+def copy_json(document: str) -> str:
+    """JSON text as a COPY text field: JSON never holds a raw control character, only ``\\``."""
+    return document.replace("\\", "\\\\")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,22 +64,23 @@ class AuditRecord:
     latency_ms: float
     features_degraded: bool
 
-    def row(self) -> Row:
-        """Values in :data:`PREDICTION_COLUMNS` order; JSON columns as JSON text."""
+    def copy_line(self) -> bytes:
+        """The row as one line of COPY text, fields in :data:`PREDICTION_COLUMNS` order."""
         transaction: Any = self.transaction
         features = dict(zip(self.feature_names, self.features.tolist(), strict=True))
-        return (
+        fields = (
             self.request_id,
-            self.scored_at,
+            self.scored_at.isoformat(),
             self.route,
-            transaction.transaction_id if transaction is not None else None,
-            transaction.customer_id if transaction is not None else None,
-            transaction.model_dump_json() if transaction is not None else None,
-            orjson.dumps(features).decode(),
-            self.fraud_probability,
+            NULL if transaction is None else copy_text(transaction.transaction_id),
+            NULL if transaction is None else copy_text(transaction.customer_id),
+            NULL if transaction is None else copy_json(transaction.model_dump_json()),
+            copy_json(orjson.dumps(features).decode()),
+            repr(self.fraud_probability),
             self.decision,
-            self.model_name,
-            self.model_version,
-            self.latency_ms,
-            self.features_degraded,
+            copy_text(self.model_name),
+            copy_text(self.model_version),
+            repr(self.latency_ms),
+            "t" if self.features_degraded else "f",
         )
+        return ("\t".join(fields) + "\n").encode()

@@ -1,9 +1,11 @@
-"""A bounded on-disk spool of audit rows that could not be written to PostgreSQL yet.
+"""A bounded on-disk spool of audit lines that could not be written to PostgreSQL yet.
 
-Rows are written as JSON-lines segment files (written to a temporary name, then renamed, so a
-crash never leaves half a segment) and replayed oldest first once the database is back. Segments
-left by a previous process are picked up at start-up. When the spool reaches its size bound, new
-rows are refused (and counted as dropped by the caller) rather than filling the disk.
+Lines (COPY text, see :mod:`fraud_inference.audit.records`) are written as segment files, to a
+temporary name and then renamed so a crash never leaves half a segment, and replayed oldest
+first once the database is back. Segments left by a previous process are picked up at start-up.
+When the spool reaches its size bound, new lines are refused (and counted as dropped by the
+caller) rather than filling the disk. A segment the database rejects as data is set aside under
+another suffix, never replayed and never deleted.
 """
 
 from __future__ import annotations
@@ -12,36 +14,33 @@ import os
 import time
 from pathlib import Path
 
-import orjson
-
-from fraud_inference.audit.records import Row
-
-SEGMENT_SUFFIX = ".jsonl"
+SEGMENT_SUFFIX = ".copy"
+REJECTED_SUFFIX = ".rejected"
 
 
 class AuditSpool:
-    """Segments of spooled rows in ``folder``, at most ``max_bytes`` in all."""
+    """Segments of spooled lines in ``folder``, at most ``max_bytes`` in all."""
 
     def __init__(self, folder: Path, max_bytes: int) -> None:
         self.folder = folder
         self.max_bytes = max_bytes
         folder.mkdir(parents=True, exist_ok=True)
-        self._rows: dict[Path, int] = {}
+        self._lines: dict[Path, int] = {}
         self._bytes = 0
-        for segment in self._segments_on_disk():
-            self._rows[segment] = _count_lines(segment)
+        for segment in sorted(folder.glob(f"*{SEGMENT_SUFFIX}")):
+            self._lines[segment] = segment.read_bytes().count(b"\n")
             self._bytes += segment.stat().st_size
 
     @property
     def rows(self) -> int:
         """Rows waiting in the spool."""
-        return sum(self._rows.values())
+        return sum(self._lines.values())
 
-    def append(self, rows: list[Row]) -> bool:
-        """Write ``rows`` as one new segment; ``False`` (nothing written) if over the bound."""
-        if not rows:
+    def append(self, lines: list[bytes]) -> bool:
+        """Write ``lines`` as one new segment; ``False`` (nothing written) if over the bound."""
+        if not lines:
             return True
-        payload = b"".join(orjson.dumps(row) + b"\n" for row in rows)
+        payload = b"".join(lines)
         if self._bytes + len(payload) > self.max_bytes:
             return False
         segment = self.folder / f"{time.time_ns():020d}-{os.getpid()}{SEGMENT_SUFFIX}"
@@ -51,27 +50,27 @@ class AuditSpool:
             fh.flush()
             os.fsync(fh.fileno())
         partial.replace(segment)
-        self._rows[segment] = len(rows)
+        self._lines[segment] = len(lines)
         self._bytes += len(payload)
         return True
 
-    def oldest(self) -> tuple[Path, list[Row]] | None:
-        """The oldest segment and its rows, or ``None`` when the spool is empty."""
-        if not self._rows:
+    def oldest(self) -> tuple[Path, bytes, int] | None:
+        """The oldest segment, its content and its number of lines; ``None`` when empty."""
+        if not self._lines:
             return None
-        segment = min(self._rows)
-        rows = [tuple(orjson.loads(line)) for line in segment.read_bytes().splitlines() if line]
-        return segment, rows
+        segment = min(self._lines)
+        return segment, segment.read_bytes(), self._lines[segment]
 
     def remove(self, segment: Path) -> None:
         """Forget a segment once its rows are in the database."""
         self._bytes -= segment.stat().st_size
         segment.unlink()
-        del self._rows[segment]
+        del self._lines[segment]
 
-    def _segments_on_disk(self) -> list[Path]:
-        return sorted(self.folder.glob(f"*{SEGMENT_SUFFIX}"))
-
-
-def _count_lines(segment: Path) -> int:
-    return segment.read_bytes().count(b"\n")
+    def set_aside(self, segment: Path) -> Path:
+        """Take a segment out of the spool without deleting it; return where it now is."""
+        kept = segment.with_suffix(REJECTED_SUFFIX)
+        self._bytes -= segment.stat().st_size
+        segment.replace(kept)
+        del self._lines[segment]
+        return kept

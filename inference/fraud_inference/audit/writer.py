@@ -1,9 +1,10 @@
 """Background writer of the audit trail: batches from memory to PostgreSQL, via disk when down.
 
-The request path calls :meth:`AuditWriter.submit`, which only appends to an in-memory queue. A
-background task drains the queue in batches with ``COPY`` into a temporary staging table and one
-``INSERT … ON CONFLICT DO NOTHING``, so a batch replayed after an ambiguous failure (committed,
-but the acknowledgement lost) is not stored twice.
+The request path calls :meth:`AuditWriter.submit` with rows already encoded as COPY text lines;
+it only appends them to an in-memory queue. A background task drains the queue in batches, each
+one ``COPY`` of the concatenated lines. Spooled segments are replayed through a temporary
+staging table and ``INSERT … ON CONFLICT DO NOTHING``, so a batch whose commit succeeded but
+whose acknowledgement was lost is not stored twice.
 
 When PostgreSQL is unreachable the failed batch and everything queued behind it go to the
 on-disk :class:`AuditSpool` (so a crash during an outage loses nothing either), the writer
@@ -18,12 +19,13 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Iterable
+from pathlib import Path
 
 import psycopg
 from sqlalchemy.exc import SQLAlchemyError
 
 from fraud_inference.audit.migrate import SchemaGate
-from fraud_inference.audit.records import PREDICTION_COLUMNS, AuditRecord, Row
+from fraud_inference.audit.records import PREDICTION_COLUMNS
 from fraud_inference.audit.spool import AuditSpool
 from fraud_inference.metrics import ServiceMetrics
 
@@ -34,14 +36,13 @@ _STAGING = (
     "CREATE TEMPORARY TABLE IF NOT EXISTS predictions_staging "
     "(LIKE predictions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
 )
-_COPY = f"COPY predictions_staging ({_COLUMNS}) FROM STDIN"
+_COPY = f"COPY predictions ({_COLUMNS}) FROM STDIN"
+_COPY_STAGING = f"COPY predictions_staging ({_COLUMNS}) FROM STDIN"
 _MERGE = (
     f"INSERT INTO predictions ({_COLUMNS}) SELECT {_COLUMNS} FROM predictions_staging "
     "ON CONFLICT (request_id) DO NOTHING"
 )
 CONNECT_TIMEOUT_S = 2
-#: Rows encoded between two yields to the event loop (about 0.5 ms of work).
-ROWS_PER_SLICE = 32
 
 
 class AuditWriter:
@@ -67,7 +68,7 @@ class AuditWriter:
         self._batch_rows = batch_rows
         self._flush_interval_s = flush_interval_s
         self._retry_s = retry_s
-        self._queue: deque[AuditRecord] = deque()
+        self._queue: deque[bytes] = deque()
         self._wake = asyncio.Event()
         self._connection: psycopg.AsyncConnection | None = None
         self._task: asyncio.Task[None] | None = None
@@ -78,14 +79,9 @@ class AuditWriter:
         """Rows not yet in the database: queued in memory plus spooled on disk."""
         return len(self._queue) + self._spool.rows
 
-    @property
-    def connected(self) -> bool:
-        """Whether the last database operation succeeded."""
-        return self._connection is not None
-
-    def submit(self, records: Iterable[AuditRecord]) -> None:
-        """Queue records for writing; never waits for the database."""
-        self._queue.extend(records)
+    def submit(self, lines: Iterable[bytes]) -> None:
+        """Queue COPY lines for writing; never waits for the database."""
+        self._queue.extend(lines)
         if len(self._queue) > self._queue_rows:
             self._spill_queue()
         self._update_backlog()
@@ -138,32 +134,44 @@ class AuditWriter:
             return
         connection = await self._connect()
         while (oldest := self._spool.oldest()) is not None:
-            segment, rows = oldest
-            await self._write(connection, rows, len(rows))
+            segment, data, count = oldest
+            try:
+                await self._replay(connection, data, count)
+            except psycopg.DataError as error:
+                self._set_aside(segment, count, error)
+                continue
             self._spool.remove(segment)
             self._update_backlog()
         while self._queue:
             count = min(self._batch_rows, len(self._queue))
-            batch = [self._queue[i] for i in range(count)]
-            await self._write(connection, (record.row() for record in batch), count)
+            data = b"".join(self._queue[i] for i in range(count))
+            async with (
+                connection.transaction(),
+                connection.cursor() as cursor,
+                cursor.copy(_COPY) as copy,
+            ):
+                await copy.write(data)
             for _ in range(count):
                 self._queue.popleft()
+            self._metrics.audit_rows_written.inc(count)
             self._update_backlog()
 
-    async def _write(
-        self, connection: psycopg.AsyncConnection, rows: Iterable[Row], count: int
-    ) -> None:
-        """Copy ``count`` rows in one transaction, letting requests run every few rows: building
-        and encoding a batch in one go would stall the event loop (and the latency tail)."""
+    async def _replay(self, connection: psycopg.AsyncConnection, data: bytes, count: int) -> None:
+        """Write spooled lines, skipping rows a lost acknowledgement had already committed."""
         async with connection.transaction(), connection.cursor() as cursor:
             await cursor.execute(_STAGING)
-            async with cursor.copy(_COPY) as copy:
-                for position, row in enumerate(rows, 1):
-                    await copy.write_row(row)
-                    if position % ROWS_PER_SLICE == 0:
-                        await asyncio.sleep(0)
+            async with cursor.copy(_COPY_STAGING) as copy:
+                await copy.write(data)
             await cursor.execute(_MERGE)
         self._metrics.audit_rows_written.inc(count)
+
+    def _set_aside(self, segment: Path, count: int, error: psycopg.DataError) -> None:
+        """A segment PostgreSQL rejects as data would block the trail forever: keep it on disk
+        for a person to look at, count its rows as dropped, and go on with the rest."""
+        kept = self._spool.set_aside(segment)
+        log.error("audit rows rejected by PostgreSQL (%s); %d rows kept in %s", error, count, kept)
+        self._metrics.audit_rows_dropped.inc(count)
+        self._update_backlog()
 
     async def _connect(self) -> psycopg.AsyncConnection:
         if self._connection is not None and not self._connection.closed:
@@ -182,15 +190,15 @@ class AuditWriter:
         self._connection = None
 
     def _spill_queue(self) -> None:
-        """Move every queued record to the disk spool (or count it dropped if the spool is full)."""
+        """Move every queued line to the disk spool (or count it dropped if the spool is full)."""
         if not self._queue:
             return
-        rows = [record.row() for record in self._queue]
-        if not self._spool.append(rows):
+        lines = list(self._queue)
+        if not self._spool.append(lines):
             log.error(
-                "audit spool full (%d bytes); dropping %d rows", self._spool.max_bytes, len(rows)
+                "audit spool full (%d bytes); dropping %d rows", self._spool.max_bytes, len(lines)
             )
-            self._metrics.audit_rows_dropped.inc(len(rows))
+            self._metrics.audit_rows_dropped.inc(len(lines))
         self._queue.clear()
         self._update_backlog()
 
