@@ -21,8 +21,7 @@ from fraud_training.schema import (
     REQUIRED_FIELDS,
     TRANSACTION_FIELDS,
 )
-
-ULB_FILE = Path("/work/shared/data/creditcard.csv.gz")
+from training_setup import ULB_FILE
 
 
 @pytest.fixture(scope="module")
