@@ -15,7 +15,7 @@ Each gets a 3 s warm-up, then p50/p99 at 1 connection and throughput/p99 at 32 c
 is read after the load. A table with ratios against tuned MLServer closes the run, preceded by
 in-process costs per row of the predictor and explainer options. Not part of ``make test``:
 
-    .venv/bin/python benchmarks/bench_serving.py            # about 5 minutes
+    .venv/bin/python benchmarks/bench_serving.py            # about 7 minutes
 """
 
 from __future__ import annotations
