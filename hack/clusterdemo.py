@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ import httpx
 from devcluster import start, stop
 from devcluster.__main__ import DEFAULT_WORKDIR as CLUSTER_DIR
 from devcluster.cluster import STATE_FILE, DevCluster
+from devcluster.processes import stop_tree
 from localservices.mlflow_server import MlflowServer
 from localservices.postgres import PostgresServer
 from localservices.redis_server import RedisServer
@@ -210,10 +210,7 @@ def down() -> int:
     if STATE.exists():
         services = json.loads(STATE.read_text())
         for name in ("mlflow", "redis"):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(services[name]["pid"], signal.SIGTERM)
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(services[name]["pid"], signal.SIGTERM)
+            stop_tree(services[name]["pid"], grace=20)
         data = Path(services["postgres"]["root"]) / "data"
         if (data / "postmaster.pid").exists():
             subprocess.run(

@@ -15,7 +15,6 @@ interrupted.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -27,7 +26,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-import psutil
+from devcluster.processes import stop_tree
 
 from localservices.ports import LOOPBACK, free_port, wait_until
 
@@ -128,19 +127,7 @@ class MlflowServer:
         if self._process is None:
             return
         process, self._process = self._process, None
-        try:
-            leader = psutil.Process(process.pid)
-            members = [leader, *leader.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            members = []
-        for member in members:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                member.terminate()
-        _, lingering = psutil.wait_procs(members, timeout=STOP_TIMEOUT_S)
-        for member in lingering:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                member.kill()
-        psutil.wait_procs(lingering, timeout=STOP_TIMEOUT_S)
+        stop_tree(process.pid, STOP_TIMEOUT_S)
         process.wait(timeout=STOP_TIMEOUT_S)
 
     def close(self) -> None:
