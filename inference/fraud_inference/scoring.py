@@ -1,10 +1,11 @@
 """Raw transactions to scores, with the shared feature definitions and no pandas on the way.
 
-The raw arrays built here are those :func:`fraud_training.features.raw_inputs` builds from a
-frame (a test holds the two equal); aggregates come from the online state in Redis, or, when it
-is unavailable, are those of a customer without history (``CustomerHistory().aggregates``); the
-feature matrix is :func:`fraud_training.features.derive_features`, the one definition both paths
-share. No feature is computed anywhere else.
+The raw arrays come from :func:`fraud_training.features.raw_inputs_from_columns`, which the
+offline frame path calls too (a test holds the two equal); aggregates come from the online state
+in Redis, or, when it is unavailable, are those of a customer without history
+(``CustomerHistory().aggregates``); the feature matrix is
+:func:`fraud_training.features.derive_features`, the one definition both paths share. No feature
+is computed anywhere else.
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from fraud_training.features import CustomerHistory, derive_features, to_cents
-from fraud_training.schema import CATEGORIES, Channel
+from fraud_training.features import (
+    RAW_COLUMNS,
+    CustomerHistory,
+    derive_features,
+    raw_inputs_from_columns,
+)
 
 from fraud_inference.explain import top_contributions
 from fraud_inference.metrics import ServiceMetrics
@@ -26,7 +31,6 @@ from fraud_inference.online_state import Observation, OnlineState
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MS = timedelta(milliseconds=1)
 SCORABLE_FEATURE_SET = "transactions"
-_CATEGORY_INDEX = {category: i for i, category in enumerate(CATEGORIES)}
 _NO_HISTORY = CustomerHistory().aggregates(0, "", "")
 
 
@@ -48,33 +52,18 @@ class Scores:
 def raw_fields(rows: Sequence[Any]) -> tuple[dict[str, np.ndarray], list[Observation]]:
     """The raw arrays ``derive_features`` reads, and what the online state records, per row."""
     ts_ms = np.array([(row.timestamp - EPOCH) // ONE_MS for row in rows], dtype=np.int64)
-    cents = to_cents(np.array([row.amount for row in rows], dtype=np.float64))
-    lat = np.array([row.lat for row in rows], dtype=np.float64)
-    lon = np.array([row.lon for row in rows], dtype=np.float64)
-    raw = {
-        "ts_ms": ts_ms,
-        "amount_cents": cents,
-        "is_online": np.array([row.channel == Channel.ONLINE.value for row in rows], np.float64),
-        "category_index": np.array(
-            [_CATEGORY_INDEX.get(row.merchant_category, -1) for row in rows], dtype=np.int64
-        ),
-        "is_foreign": np.array(
-            [row.merchant_country != row.home_country for row in rows], dtype=np.float64
-        ),
-        "lat": lat,
-        "lon": lon,
-        "home_lat": np.array([row.home_lat for row in rows], dtype=np.float64),
-        "home_lon": np.array([row.home_lon for row in rows], dtype=np.float64),
-    }
+    raw = raw_inputs_from_columns(
+        ts_ms, {name: [getattr(row, name) for row in rows] for name in RAW_COLUMNS}
+    )
     observations = [
         Observation(
             customer_id=row.customer_id,
             ts_ms=int(ts_ms[i]),
-            cents=int(cents[i]),
+            cents=int(raw["amount_cents"][i]),
             merchant_id=row.merchant_id,
             device_id=row.device_id,
-            lat=float(lat[i]),
-            lon=float(lon[i]),
+            lat=float(raw["lat"][i]),
+            lon=float(raw["lon"][i]),
         )
         for i, row in enumerate(rows)
     ]

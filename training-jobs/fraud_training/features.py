@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -113,22 +114,52 @@ def haversine_km(
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
+#: Category -> position in :data:`CATEGORIES` (the one-hot order); unknown categories get -1.
+CATEGORY_INDEX: dict[str, int] = {category: i for i, category in enumerate(CATEGORIES)}
+#: The schema columns, besides the timestamp, that :func:`raw_inputs_from_columns` reads.
+RAW_COLUMNS: tuple[str, ...] = (
+    "amount",
+    "channel",
+    "merchant_category",
+    "merchant_country",
+    "home_country",
+    "lat",
+    "lon",
+    "home_lat",
+    "home_lon",
+)
+
+
+def raw_inputs_from_columns(ts_ms: np.ndarray, columns: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The fields :func:`derive_features` needs, from :data:`RAW_COLUMNS` as arrays or lists.
+
+    Both paths call it: offline with a frame's columns (:func:`raw_inputs`), online with the
+    values of a few request rows, which is why it takes plain sequences and not a DataFrame.
+    """
+    rows = len(ts_ms)
+    channel = np.asarray(columns["channel"], dtype=object)
+    merchant_country = np.asarray(columns["merchant_country"], dtype=object)
+    home_country = np.asarray(columns["home_country"], dtype=object)
+    category_index = np.fromiter(
+        (CATEGORY_INDEX.get(c, -1) for c in columns["merchant_category"]), np.int64, count=rows
+    )
+    return {
+        "ts_ms": np.asarray(ts_ms, dtype=np.int64),
+        "amount_cents": to_cents(np.asarray(columns["amount"], dtype=np.float64)),
+        "is_online": (channel == Channel.ONLINE.value).astype(np.float64),
+        "category_index": category_index,
+        "is_foreign": (merchant_country != home_country).astype(np.float64),
+        **{
+            name: np.asarray(columns[name], dtype=np.float64)
+            for name in ("lat", "lon", "home_lat", "home_lon")
+        },
+    }
+
+
 def raw_inputs(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """The fields :func:`derive_features` needs, from a frame in the transaction schema."""
-    category_index = pd.Categorical(frame["merchant_category"], categories=list(CATEGORIES)).codes
-    return {
-        "ts_ms": timestamp_ms(frame["timestamp"]),
-        "amount_cents": to_cents(frame["amount"].to_numpy()),
-        "is_online": (frame["channel"].to_numpy() == Channel.ONLINE.value).astype(np.float64),
-        "category_index": category_index.astype(np.int64),
-        "is_foreign": (
-            frame["merchant_country"].to_numpy() != frame["home_country"].to_numpy()
-        ).astype(np.float64),
-        "lat": frame["lat"].to_numpy(np.float64),
-        "lon": frame["lon"].to_numpy(np.float64),
-        "home_lat": frame["home_lat"].to_numpy(np.float64),
-        "home_lon": frame["home_lon"].to_numpy(np.float64),
-    }
+    columns = {name: frame[name].to_numpy() for name in RAW_COLUMNS}
+    return raw_inputs_from_columns(timestamp_ms(frame["timestamp"]), columns)
 
 
 def history_order(frame: pd.DataFrame) -> np.ndarray:
