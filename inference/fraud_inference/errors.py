@@ -74,10 +74,27 @@ async def _on_unexpected(request: Request, error: Exception) -> Response:
     return problem(500, "internal error; see the service log")
 
 
+#: Client mistakes and domain errors, each with the handler that answers it.
+CLIENT_ERROR_HANDLERS: dict[type[Exception], Any] = {
+    RequestValidationError: _on_validation_error,
+    ClientError: _on_client_error,
+    HTTPException: _on_http_error,
+    UnscorableModel: _on_unscorable,
+}
+
+
+async def client_error_response(request: Request, error: Exception) -> Response | None:
+    """The answer to ``error`` if a client or the model's kind caused it; ``None`` otherwise
+    (then it is unexpected: the 500 handler logs it)."""
+    for kind in type(error).__mro__:
+        handler = CLIENT_ERROR_HANDLERS.get(kind)
+        if handler is not None:
+            return await handler(request, error)
+    return None
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
-    app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(ClientError, _on_client_error)  # type: ignore[arg-type]
-    app.add_exception_handler(HTTPException, _on_http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(UnscorableModel, _on_unscorable)  # type: ignore[arg-type]
+    for kind, handler in CLIENT_ERROR_HANDLERS.items():
+        app.add_exception_handler(kind, handler)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -13,6 +13,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -41,12 +42,12 @@ class ServedModel:
         """The model bundle: feature set, thresholds, metrics."""
         return self.source.bundle
 
-    @property
+    @cached_property
     def name(self) -> str:
         """Registered model name, or the folder's name for a model loaded from a folder."""
         return self.source.name or Path(self.source.source_uri).name
 
-    @property
+    @cached_property
     def version(self) -> str:
         """Registered version; the run id or ``local`` for a model that is not registered."""
         if self.source.version is not None:

@@ -28,7 +28,9 @@ def namespace(core: client.CoreV1Api) -> Iterator[str]:
     """A fresh namespace for one test, deleted (asynchronously) afterwards."""
     name = f"t-{uuid.uuid4().hex[:8]}"
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-    eventually(lambda: core.read_namespaced_service_account("default", name),
-               f"the default ServiceAccount in {name}")
+    eventually(
+        lambda: core.read_namespaced_service_account("default", name),
+        f"the default ServiceAccount in {name}",
+    )
     yield name
     core.delete_namespace(name)

@@ -52,10 +52,16 @@ def test_crd_cel_rule_rejects_a_bad_object_with_the_api_servers_message(
     devcluster: DevCluster, namespace: str
 ) -> None:
     devcluster.kubectl("apply", "-f", "-", input=CRD)
-    devcluster.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                       "crd/widgets.devcluster.fraudops.dev")
-    good = "apiVersion: devcluster.fraudops.dev/v1\nkind: Widget\nmetadata: {name: good}\n" \
-           "spec: {minReplicas: 1, maxReplicas: 3}\n"
+    devcluster.kubectl(
+        "wait",
+        "--for=condition=Established",
+        "--timeout=60s",
+        "crd/widgets.devcluster.fraudops.dev",
+    )
+    good = (
+        "apiVersion: devcluster.fraudops.dev/v1\nkind: Widget\nmetadata: {name: good}\n"
+        "spec: {minReplicas: 1, maxReplicas: 3}\n"
+    )
     bad = good.replace("good", "bad").replace("minReplicas: 1", "minReplicas: 5")
 
     devcluster.kubectl("apply", "-n", namespace, "-f", "-", input=good)

@@ -54,7 +54,8 @@ def web_manifest(name: str, replicas: int) -> str:
 def ready_pods(core: client.CoreV1Api, namespace: str, app: str) -> list[client.V1Pod]:
     pods = core.list_namespaced_pod(namespace, label_selector=f"app={app}").items
     return [
-        p for p in pods
+        p
+        for p in pods
         if p.metadata.deletion_timestamp is None
         and any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
     ]
@@ -71,8 +72,10 @@ def web(devcluster: DevCluster, api: client.ApiClient) -> Iterator[str]:
     core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
     namespace = f"web-{uuid.uuid4().hex[:8]}"
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
-    eventually(lambda: core.read_namespaced_service_account("default", namespace),
-               "the default ServiceAccount")
+    eventually(
+        lambda: core.read_namespaced_service_account("default", namespace),
+        "the default ServiceAccount",
+    )
     devcluster.kubectl("apply", "-n", namespace, "-f", "-", input=web_manifest("web", 2))
     eventually(lambda: available(apps, namespace, "web"), "the Deployment to become Available")
     yield namespace
@@ -97,26 +100,35 @@ def test_each_pod_answers_http_on_its_own_pod_ip(core: client.CoreV1Api, web: st
             assert response.status == 200
 
 
-def test_endpointslice_lists_both_pod_ips(api: client.ApiClient, core: client.CoreV1Api,
-                                          web: str) -> None:
+def test_endpointslice_lists_both_pod_ips(
+    api: client.ApiClient, core: client.CoreV1Api, web: str
+) -> None:
     discovery = client.DiscoveryV1Api(api)
     expected = {p.status.pod_ip for p in ready_pods(core, web, "web")}
 
     def listed() -> set[str]:
         slices = discovery.list_namespaced_endpoint_slice(
-            web, label_selector="kubernetes.io/service-name=web").items
+            web, label_selector="kubernetes.io/service-name=web"
+        ).items
         return {a for s in slices for e in s.endpoints or [] for a in e.addresses}
 
     assert eventually(lambda: listed() == expected and listed(), "the EndpointSlice") == expected
 
 
-def test_scaling_to_three_adds_a_pod(devcluster: DevCluster, core: client.CoreV1Api,
-                                     web: str) -> None:
+def test_scaling_to_three_adds_a_pod(
+    devcluster: DevCluster, core: client.CoreV1Api, web: str
+) -> None:
     before = {p.metadata.name for p in ready_pods(core, web, "web")}
 
     devcluster.kubectl("scale", "-n", web, "deployment/web", "--replicas=3")
-    after = eventually(lambda: {p.metadata.name for p in ready_pods(core, web, "web")}
-                       if len(ready_pods(core, web, "web")) == 3 else None, "a third Ready pod")
+    after = eventually(
+        lambda: (
+            {p.metadata.name for p in ready_pods(core, web, "web")}
+            if len(ready_pods(core, web, "web")) == 3
+            else None
+        ),
+        "a third Ready pod",
+    )
 
     assert before < after
 
@@ -130,7 +142,11 @@ def test_deleting_a_deployment_removes_its_replicaset_and_pods(
 
     devcluster.kubectl("delete", "-n", namespace, "deployment/doomed", "--wait=false")
 
-    eventually(lambda: not apps.list_namespaced_replica_set(namespace).items,
-               "the garbage collector to delete the ReplicaSet")
-    eventually(lambda: not core.list_namespaced_pod(namespace, label_selector="app=doomed").items,
-               "the garbage collector to delete the pods")
+    eventually(
+        lambda: not apps.list_namespaced_replica_set(namespace).items,
+        "the garbage collector to delete the ReplicaSet",
+    )
+    eventually(
+        lambda: not core.list_namespaced_pod(namespace, label_selector="app=doomed").items,
+        "the garbage collector to delete the pods",
+    )

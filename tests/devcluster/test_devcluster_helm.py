@@ -18,9 +18,24 @@ def test_helm_install_creates_the_charts_configmap(
     devcluster: DevCluster, core: client.CoreV1Api, namespace: str
 ) -> None:
     subprocess.run(
-        [str(devcluster.bin_dir / "helm"), "install", "demo", str(CHART), "--namespace",
-         namespace, "--set", "greeting=hi devcluster", "--wait", "--timeout", "60s"],
-        check=True, capture_output=True, text=True, env=devcluster.env(), timeout=120,
+        [
+            str(devcluster.bin_dir / "helm"),
+            "install",
+            "demo",
+            str(CHART),
+            "--namespace",
+            namespace,
+            "--set",
+            "greeting=hi devcluster",
+            "--wait",
+            "--timeout",
+            "60s",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=devcluster.env(),
+        timeout=120,
     )
 
     configmap = core.read_namespaced_config_map("demo-greeting", namespace)

@@ -43,8 +43,9 @@ def test_job_running_python_completes_and_leaves_its_side_effect(
 ) -> None:
     output = tmp_path / "model.txt"
     script = "import pathlib, sys; pathlib.Path(sys.argv[1]).write_text('trained')"
-    devcluster.kubectl("apply", "-n", namespace, "-f", "-",
-                       input=job_manifest("train", script, str(output)))
+    devcluster.kubectl(
+        "apply", "-n", namespace, "-f", "-", input=job_manifest("train", script, str(output))
+    )
 
     batch = client.BatchV1Api(api)
     condition = eventually(lambda: job_condition(batch, namespace, "train"), "the Job to finish")
@@ -56,8 +57,10 @@ def test_job_running_python_completes_and_leaves_its_side_effect(
 def test_failed_job_pod_reports_exit_code_and_log_tail(
     devcluster: DevCluster, api: client.ApiClient, core: client.CoreV1Api, namespace: str
 ) -> None:
-    script = ("import sys; print('loading features'); "
-              "print('ValueError: column amount is missing', file=sys.stderr); sys.exit(3)")
+    script = (
+        "import sys; print('loading features'); "
+        "print('ValueError: column amount is missing', file=sys.stderr); sys.exit(3)"
+    )
     devcluster.kubectl("apply", "-n", namespace, "-f", "-", input=job_manifest("bad", script))
 
     batch = client.BatchV1Api(api)

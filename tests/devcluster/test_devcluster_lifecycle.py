@@ -16,13 +16,23 @@ def test_stop_leaves_no_process_behind() -> None:
     try:
         with config.new_client_from_config(config_file=str(cluster.kubeconfig)) as api:
             core = client.CoreV1Api(api)
-            core.create_namespaced_pod("default", client.V1Pod(
-                metadata=client.V1ObjectMeta(name="sleeper"),
-                spec=client.V1PodSpec(containers=[client.V1Container(
-                    name="main", image="ignored", command=["sleep", "600"])]),
-            ))
-            eventually(lambda: core.read_namespaced_pod("sleeper", "default").status.phase
-                       == "Running", "the pod to run")
+            core.create_namespaced_pod(
+                "default",
+                client.V1Pod(
+                    metadata=client.V1ObjectMeta(name="sleeper"),
+                    spec=client.V1PodSpec(
+                        containers=[
+                            client.V1Container(
+                                name="main", image="ignored", command=["sleep", "600"]
+                            )
+                        ]
+                    ),
+                ),
+            )
+            eventually(
+                lambda: core.read_namespaced_pod("sleeper", "default").status.phase == "Running",
+                "the pod to run",
+            )
         processes = process_tree(cluster.pids.values())
         names = {p.name() for p in processes}
     finally:

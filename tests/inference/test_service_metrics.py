@@ -6,18 +6,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_text import sample
 
 pytestmark = pytest.mark.services
-
-
-def sample(text: str, metric: str, /, **labels: str) -> float:
-    """The value of one sample in Prometheus text format (labels in any order)."""
-    for line in text.splitlines():
-        series, _, value = line.rpartition(" ")
-        name, _, label_text = series.partition("{")
-        if name == metric and all(f'{k}="{v}"' in label_text for k, v in labels.items()):
-            return float(value)
-    raise AssertionError(f"no sample {metric} {labels} in /metrics")
 
 
 def test_requests_are_counted_and_timed_by_route_template(

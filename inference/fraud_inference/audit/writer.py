@@ -2,7 +2,17 @@
 
 The request path calls :meth:`AuditWriter.submit` with rows already encoded as COPY text lines;
 it only appends them to an in-memory queue. A background task drains the queue in batches, each
-one ``COPY`` of the concatenated lines. Spooled segments are replayed through a temporary
+one ``COPY`` of the concatenated lines (one statement in autocommit: atomic, two round trips).
+
+By default the writer works as a group commit: it writes as soon as rows are queued, one batch
+at a time, and whatever arrived while a batch was in flight makes the next one. Batches grow
+with the load by themselves, rows wait in memory for milliseconds, and PostgreSQL gets its work
+in small, even pieces. With ``flush_interval_s`` set it writes on that period instead (fewer,
+larger transactions): measured at one connection on 2 cores shared with PostgreSQL, a 0.2 s
+period gave p50 0.19 ms / p99 2.0-2.2 ms against 0.23 ms / 0.5-0.8 ms for the group commit,
+because each periodic ``COPY`` is a 15 ms burst of PostgreSQL work on one of the two cores.
+
+Spooled segments are replayed through a temporary
 staging table and ``INSERT … ON CONFLICT DO NOTHING``, so a batch whose commit succeeded but
 whose acknowledgement was lost is not stored twice.
 
@@ -57,7 +67,7 @@ class AuditWriter:
         *,
         queue_rows: int,
         batch_rows: int,
-        flush_interval_s: float = 0.2,
+        flush_interval_s: float = 0.0,
         retry_s: float = 1.0,
     ) -> None:
         self._database_url = database_url
@@ -69,6 +79,7 @@ class AuditWriter:
         self._flush_interval_s = flush_interval_s
         self._retry_s = retry_s
         self._queue: deque[bytes] = deque()
+        self._in_flight = 0
         self._wake = asyncio.Event()
         self._connection: psycopg.AsyncConnection | None = None
         self._task: asyncio.Task[None] | None = None
@@ -76,8 +87,8 @@ class AuditWriter:
 
     @property
     def backlog(self) -> int:
-        """Rows not yet in the database: queued in memory plus spooled on disk."""
-        return len(self._queue) + self._spool.rows
+        """Rows not yet in the database: queued or being written, plus spooled on disk."""
+        return len(self._queue) + self._in_flight + self._spool.rows
 
     def submit(self, lines: Iterable[bytes]) -> None:
         """Queue COPY lines for writing; never waits for the database."""
@@ -85,7 +96,7 @@ class AuditWriter:
         if len(self._queue) > self._queue_rows:
             self._spill_queue()
         self._update_backlog()
-        if len(self._queue) >= self._batch_rows:
+        if self._flush_interval_s == 0 or len(self._queue) >= self._batch_rows:
             self._wake.set()
 
     def start(self) -> None:
@@ -110,9 +121,10 @@ class AuditWriter:
         self._update_backlog()
 
     async def _run(self) -> None:
+        # Also woken every retry_s without traffic: a spool left by an outage is replayed.
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._flush_interval_s)
+                await asyncio.wait_for(self._wake.wait(), self._flush_interval_s or self._retry_s)
             self._wake.clear()
             try:
                 await self._connect()
@@ -129,7 +141,7 @@ class AuditWriter:
                 await asyncio.sleep(self._retry_s)
 
     async def _flush(self) -> None:
-        """Write the spool, then the queue, in batches; raise on a database failure."""
+        """Write the spool, then the rows queued so far, in batches; raise on a database failure."""
         if not self._queue and not self._spool.rows:
             return
         connection = await self._connect()
@@ -142,17 +154,24 @@ class AuditWriter:
                 continue
             self._spool.remove(segment)
             self._update_backlog()
-        while self._queue:
-            count = min(self._batch_rows, len(self._queue))
-            data = b"".join(self._queue[i] for i in range(count))
-            async with (
-                connection.transaction(),
-                connection.cursor() as cursor,
-                cursor.copy(_COPY) as copy,
-            ):
-                await copy.write(data)
-            for _ in range(count):
-                self._queue.popleft()
+        # Only what is queued now: rows arriving during the round trips wait for the next
+        # flush, so a steady stream makes one COPY per interval, not one per few requests.
+        pending = len(self._queue)
+        while pending > 0 and self._queue:
+            count = min(self._batch_rows, pending, len(self._queue))
+            pending -= count
+            # The batch leaves the queue while it is written, so a spill to disk meanwhile
+            # cannot take it too; a failed write puts it back in front for the spool.
+            batch = [self._queue.popleft() for _ in range(count)]
+            self._in_flight = count
+            try:
+                async with connection.cursor() as cursor, cursor.copy(_COPY) as copy:
+                    await copy.write(b"".join(batch))
+            except BaseException:
+                self._queue.extendleft(reversed(batch))
+                raise
+            finally:
+                self._in_flight = 0
             self._metrics.audit_rows_written.inc(count)
             self._update_backlog()
 
@@ -177,8 +196,9 @@ class AuditWriter:
         if self._connection is not None and not self._connection.closed:
             return self._connection
         await self._schema.ensure()
+        # Autocommit: one COPY is atomic on its own, so a batch costs two round trips, not four.
         self._connection = await psycopg.AsyncConnection.connect(
-            self._database_url, connect_timeout=CONNECT_TIMEOUT_S
+            self._database_url, connect_timeout=CONNECT_TIMEOUT_S, autocommit=True
         )
         log.info("audit database connected; backlog %d rows", self.backlog)
         return self._connection
