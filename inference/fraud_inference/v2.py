@@ -126,6 +126,12 @@ async def ready(request: Request) -> Response:
     return json_response({"ready": is_ready}, 200 if is_ready else 503)
 
 
+MODEL_PATH = "/models/{name}"
+VERSION_PATH = "/models/{name}/versions/{model_version}"
+MODEL_PARAMETERS = ("name",)
+VERSION_PARAMETERS = ("name", "model_version")
+
+
 def _documented(*path_parameters: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     """OpenAPI text for a route whose handler reads its path parameters from the request.
 
@@ -142,12 +148,6 @@ def _documented(*path_parameters: str, body: dict[str, Any] | None = None) -> di
     if body is not None:
         extra["requestBody"] = {"required": True, "content": {JSON: {"schema": body}}}
     return extra
-
-
-MODEL_PATH = "/models/{name}"
-VERSION_PATH = "/models/{name}/versions/{model_version}"
-MODEL_PARAMETERS = ("name",)
-VERSION_PARAMETERS = ("name", "model_version")
 
 
 def _requested_model(request: Request) -> ServedModel:
