@@ -52,19 +52,25 @@ def stored(dsn: str, prefix: str) -> int:
     return row[0] if row else 0
 
 
+def new_writer(dsn: str, spool: Path, retry_s: float = 1.0) -> AuditWriter:
+    """A writer with a small queue bound (100 rows) and the default group commit."""
+    return AuditWriter(
+        dsn,
+        SchemaGate(dsn),
+        AuditSpool(spool, 10_000_000),
+        ServiceMetrics(),
+        queue_rows=100,
+        batch_rows=1_000,
+        retry_s=retry_s,
+    )
+
+
 def with_writer(dsn: str, spool: Path, scenario: Callable[[AuditWriter], Awaitable[None]]) -> None:
     """Run ``scenario`` with a connected writer whose background task is not running (the
     scenario drives the flushes), then close the writer."""
 
     async def run() -> None:
-        writer = AuditWriter(
-            dsn,
-            SchemaGate(dsn),
-            AuditSpool(spool, 10_000_000),
-            ServiceMetrics(),
-            queue_rows=100,
-            batch_rows=1_000,
-        )
+        writer = new_writer(dsn, spool)
         await writer._connect()
         try:
             await scenario(writer)
@@ -132,15 +138,8 @@ def test_a_queued_row_is_written_without_waiting_for_a_period(
     dsn = postgres_server.dsn
 
     async def scenario() -> None:
-        writer = AuditWriter(
-            dsn,
-            SchemaGate(dsn),
-            AuditSpool(tmp_path, 10_000_000),
-            ServiceMetrics(),
-            queue_rows=100,
-            batch_rows=1_000,
-            retry_s=600.0,  # the only other wake-up: a row must not wait for it
-        )
+        # retry_s is the writer's only other wake-up: the row must not wait for it.
+        writer = new_writer(dsn, tmp_path, retry_s=600.0)
         writer.start()
         try:
             writer.submit(lines(prefix, 1))
