@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi.routing import APIRoute
@@ -24,22 +23,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from fraud_inference.errors import client_error_response
 
 
-@dataclass(frozen=True)
-class LaneRoute:
-    """One route the lane serves: its FastAPI route (pattern, label) and its handler."""
-
-    route: APIRoute
-    handler: Callable[[Request], Any]
-
-
-def lane_routes(routes: Iterable[Any], handlers: Iterable[Callable[..., Any]]) -> list[LaneRoute]:
+def lane_routes(routes: Iterable[Any], handlers: Iterable[Callable[..., Any]]) -> list[APIRoute]:
     """The FastAPI routes whose endpoint is one of ``handlers``.
 
     A handler must take the request and nothing else: the lane resolves no parameters, so one
     that grew a FastAPI parameter must fail here, at start-up, not answer wrongly.
     """
     wanted = set(handlers)
-    found = []
+    found: list[APIRoute] = []
     for route in routes:
         if not isinstance(route, APIRoute) or route.endpoint not in wanted:
             continue
@@ -48,8 +39,8 @@ def lane_routes(routes: Iterable[Any], handlers: Iterable[Callable[..., Any]]) -
             raise TypeError(
                 f"{route.path}: a fast-lane handler takes only `request`, got {parameters}"
             )
-        found.append(LaneRoute(route, route.endpoint))
-    missing = wanted - {lane.handler for lane in found}
+        found.append(route)
+    missing = wanted - {route.endpoint for route in found}
     if missing:
         raise LookupError(f"fast lane: no route for {sorted(h.__name__ for h in missing)}")
     return found
@@ -58,22 +49,21 @@ def lane_routes(routes: Iterable[Any], handlers: Iterable[Callable[..., Any]]) -
 class FastLane:
     """Pure ASGI middleware: serve the lane's routes directly, pass everything else on."""
 
-    def __init__(self, app: ASGIApp, routes: list[LaneRoute]) -> None:
+    def __init__(self, app: ASGIApp, routes: list[APIRoute]) -> None:
         self.app = app
         self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            lane = self._match(scope)
-            if lane is not None:
-                await self._serve(lane, scope, receive, send)
+            route = self._match(scope)
+            if route is not None:
+                await self._serve(route, scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
-    def _match(self, scope: Scope) -> LaneRoute | None:
+    def _match(self, scope: Scope) -> APIRoute | None:
         method, path = scope["method"], scope["path"]
-        for lane in self.routes:
-            route = lane.route
+        for route in self.routes:
             if method not in route.methods:
                 continue
             match = route.path_regex.match(path)
@@ -84,14 +74,14 @@ class FastLane:
                 name: route.param_convertors[name].convert(value)
                 for name, value in match.groupdict().items()
             }
-            return lane
+            return route
         return None
 
     @staticmethod
-    async def _serve(lane: LaneRoute, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _serve(route: APIRoute, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         try:
-            response = await lane.handler(request)
+            response = await route.endpoint(request)
         except Exception as error:
             response = await client_error_response(request, error)
             if response is None:

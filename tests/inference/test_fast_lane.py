@@ -31,9 +31,9 @@ def test_every_route_of_a_handler_is_in_the_lane() -> None:
     app.add_api_route("/a/{name}", plain_handler, methods=["POST"])
     app.add_api_route("/a/{name}/b", plain_handler, methods=["POST"])
 
-    lanes = lane_routes(app.routes, [plain_handler])
+    routes = lane_routes(app.routes, [plain_handler])
 
-    assert [lane.route.path for lane in lanes] == ["/a/{name}", "/a/{name}/b"]
+    assert [route.path for route in routes] == ["/a/{name}", "/a/{name}/b"]
 
 
 def test_a_handler_with_fastapi_parameters_is_refused_at_start_up() -> None:
