@@ -30,7 +30,7 @@ from fraud_inference.schemas import (
     Transaction,
 )
 from fraud_inference.scoring import Scores
-from fraud_inference.services import Services
+from fraud_inference.services import Services, row_request_ids
 
 router = APIRouter()
 
@@ -152,7 +152,7 @@ async def predict_batch(
     model = current_model(request)
     scores = await parts.scorer.score(model, rows, explain=explain)
     batch_id = uuid.uuid4().hex
-    request_ids = [f"{batch_id}-{i}" for i in range(len(rows))]
+    request_ids = row_request_ids(batch_id, len(rows))
     latency_ms = (time.perf_counter() - started) * 1000.0
     parts.record(
         model,

@@ -32,6 +32,11 @@ from fraud_inference.settings import Settings
 log = logging.getLogger(__name__)
 
 
+def row_request_ids(request_id: str, rows: int) -> list[str]:
+    """The audit key of each row of a multi-row request: ``<request id>-<row index>``."""
+    return [f"{request_id}-{i}" for i in range(rows)]
+
+
 @dataclass
 class Services:
     """Model store, scorer, online state, audit trail and metrics of one service instance."""

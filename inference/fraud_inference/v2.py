@@ -25,6 +25,7 @@ from fraud_inference.model_store import ServedModel
 from fraud_inference.responses import JSON, ClientError, json_response
 from fraud_inference.routes import services
 from fraud_inference.scoring import Scores
+from fraud_inference.services import row_request_ids
 from fraud_inference.v2_codec import (
     HEADER_LENGTH,
     OutputTensor,
@@ -249,9 +250,7 @@ async def infer(request: Request) -> Response:
     # The audit key is ours: a client's "id" need not be unique, and a reused one must not make
     # the audit trail drop a prediction. The client's id is echoed back as the protocol says.
     request_id = uuid.uuid4().hex
-    request_ids = (
-        [request_id] if len(features) == 1 else [f"{request_id}-{i}" for i in range(len(features))]
-    )
+    request_ids = [request_id] if len(features) == 1 else row_request_ids(request_id, len(features))
     latency_ms = (time.perf_counter() - started) * 1000.0
     parts.record(
         model,
