@@ -72,7 +72,7 @@ class Services:
                 metrics,
                 queue_rows=settings.audit_queue_rows,
                 batch_rows=settings.audit_batch_rows,
-                flush_interval_s=settings.audit_flush_interval_s,
+                linger_s=settings.audit_linger_s,
             )
             feedback = FeedbackStore(settings.database_url, schema)
         return cls(

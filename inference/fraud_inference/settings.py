@@ -49,7 +49,7 @@ class Settings:
     audit_spool_max_mb: int = 512
     audit_queue_rows: int = 100_000
     audit_batch_rows: int = 1_000
-    audit_flush_interval_s: float = 0.0
+    audit_linger_s: float = 0.002
     redis_timeout_s: float = 0.1
     online_state_ttl_days: int = 90
     log_level: str = "info"
@@ -79,9 +79,7 @@ class Settings:
                 env, "AUDIT_QUEUE_ROWS", cls.audit_queue_rows, 100, 10_000_000
             ),
             "audit_batch_rows": _integer(env, "AUDIT_BATCH_ROWS", cls.audit_batch_rows, 1, 100_000),
-            "audit_flush_interval_s": _number(
-                env, "AUDIT_FLUSH_INTERVAL_S", cls.audit_flush_interval_s, 0.0, 60.0
-            ),
+            "audit_linger_s": _number(env, "AUDIT_LINGER_S", cls.audit_linger_s, 0.0, 10.0),
             "redis_timeout_s": _number(env, "REDIS_TIMEOUT_S", cls.redis_timeout_s, 0.001, 10.0),
             "online_state_ttl_days": _integer(
                 env, "ONLINE_STATE_TTL_DAYS", cls.online_state_ttl_days, 8, 3_650

@@ -93,7 +93,7 @@ def test_schema_is_managed_by_alembic(client: TestClient, postgres_server: Any) 
 
     with psycopg.connect(postgres_server.dsn) as connection:
         (revision,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-    assert revision == "0001"
+    assert revision == "0002"
 
 
 def v2_rows(dsn: str) -> int:

@@ -151,3 +151,65 @@ def test_a_queued_row_is_written_without_waiting_for_a_period(
             await writer.close()
 
     asyncio.run(scenario())
+
+
+def transactions_holding(dsn: str, prefix: str) -> int:
+    """How many transactions wrote the rows of ``prefix`` (one COPY is one transaction)."""
+    with psycopg.connect(dsn) as connection:
+        row = connection.execute(
+            "SELECT count(DISTINCT xmin::text) FROM predictions WHERE request_id LIKE %s",
+            (f"{prefix}-%",),
+        ).fetchone()
+    return row[0] if row else 0
+
+
+def test_rows_queued_within_the_linger_share_one_copy(postgres_server: Any, tmp_path: Path) -> None:
+    prefix = uuid.uuid4().hex
+    dsn = postgres_server.dsn
+
+    async def scenario() -> None:
+        writer = AuditWriter(
+            dsn,
+            SchemaGate(dsn),
+            AuditSpool(tmp_path, 10_000_000),
+            ServiceMetrics(),
+            queue_rows=100,
+            batch_rows=1_000,
+            linger_s=0.5,
+        )
+        await writer._connect()
+        writer.start()
+        try:
+            for i in range(3):
+                writer.submit(lines(f"{prefix}-{i}", 1))
+                await asyncio.sleep(0.02)
+            deadline = asyncio.get_running_loop().time() + 15.0
+            while stored(dsn, prefix) < 3 and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.05)
+        finally:
+            await writer.close()
+        assert stored(dsn, prefix) == 3
+        assert transactions_holding(dsn, prefix) == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_write_cancelled_mid_statement_is_written_at_close_on_a_new_connection(
+    postgres_server: Any, tmp_path: Path
+) -> None:
+    prefix = uuid.uuid4().hex
+
+    async def scenario(writer: AuditWriter) -> None:
+        writer.submit(lines(prefix, 5))
+        await writer._connect()
+        flush = asyncio.create_task(writer._flush())
+        await asyncio.sleep(0)  # the COPY is sent, its acknowledgement not yet read
+        flush.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await flush
+        assert writer.backlog == 5
+        await writer.close()
+        assert stored(postgres_server.dsn, prefix) == 5
+        assert writer.backlog == 0
+
+    with_writer(postgres_server.dsn, tmp_path, scenario)
