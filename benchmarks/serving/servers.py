@@ -52,6 +52,11 @@ class ServerProcess:
         )
         self._wait_ready(ready_path)
 
+    @property
+    def pid(self) -> int:
+        """The server's process id (its workers, if any, are its children)."""
+        return self._process.pid
+
     def _wait_ready(self, path: str) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:

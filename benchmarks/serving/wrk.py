@@ -33,12 +33,20 @@ def wrk_binary() -> str:
 
 
 def run_wrk(
-    url: str, script: Path, connections: int, seconds: int, env: dict[str, str]
+    url: str,
+    script: Path,
+    connections: int,
+    seconds: int,
+    env: dict[str, str],
+    cpus: set[int] | None = None,
 ) -> LoadResult:
-    """``wrk --latency`` against ``url`` with ``connections`` connections for ``seconds``."""
+    """``wrk --latency`` against ``url`` with ``connections`` connections for ``seconds``,
+    on ``cpus`` when given (``taskset``), else wherever the scheduler puts it."""
     threads = min(connections, 2)
+    pinned = ["taskset", "-c", ",".join(map(str, sorted(cpus)))] if cpus else []
     completed = subprocess.run(
         [
+            *pinned,
             wrk_binary(),
             f"-t{threads}",
             f"-c{connections}",

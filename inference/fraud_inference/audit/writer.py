@@ -11,8 +11,8 @@ memory for milliseconds, and PostgreSQL gets its work in small, even pieces.
 
 Why the linger: each ``COPY`` costs about 100 us of event-loop CPU in psycopg (uvloop, one-row
 batch) whatever its size. Without a linger, one connection sending V2 requests back to back
-made one ``COPY`` per request or two, and the server did 3,400-3,800 req/s; with 2 ms, about
-4,800-5,300 req/s, next to 5,300-6,100 with no audit trail at all (2 cores shared with
+made one ``COPY`` per request or two, and the server did 2,500-3,800 req/s; with 2 ms,
+4,300-5,300 req/s, against 4,400-6,200 with no audit trail at all (2 cores shared with
 PostgreSQL and the load generator). Long lingers are worse again: at 0.2 s each ``COPY`` is a
 15 ms burst of PostgreSQL work on one of the two cores, and p99 went to 2.0-2.2 ms.
 
@@ -215,6 +215,7 @@ class AuditWriter:
         return self._connection
 
     def _mid_statement(self) -> bool:
+        """Whether the connection was left inside a statement (a flush cancelled mid-COPY)."""
         connection = self._connection
         return (
             connection is not None
