@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 import kopf
 
 import fraud_operator.main  # noqa: F401  (registers the handlers)
+from fraud_operator.config import ConfigError, OperatorConfig
 
 
 def run() -> None:
@@ -16,6 +18,11 @@ def run() -> None:
         level=os.environ.get("LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    try:
+        OperatorConfig.from_env()  # read again at start-up; a wrong variable stops us here
+    except ConfigError as error:
+        logging.getLogger("fraud_operator").error("configuration: %s", error)
+        sys.exit(2)
     namespace = os.environ.get("FRAUDOPS_WATCH_NAMESPACE")
     kopf.run(
         standalone=True,

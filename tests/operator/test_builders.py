@@ -22,7 +22,7 @@ from fraud_operator.builders.training import (
     build_training_configmap,
     build_training_job,
 )
-from fraud_operator.config import OperatorConfig
+from fraud_operator.config import OperatorConfig, SecretKey
 from fraud_operator.naming import (
     MAX_NAME,
     retrain_cronjob_name,
@@ -333,6 +333,16 @@ def test_serving_pods_get_the_operators_serving_environment() -> None:
     predictor = container(build_deployment(model(), CONFIG)["spec"]["template"]["spec"])
 
     assert env(predictor)["REDIS_URL"]["value"] == CONFIG.serving_env["REDIS_URL"]
+
+
+def test_serving_pods_read_secret_variables_by_reference_never_by_value() -> None:
+    config = OperatorConfig(serving_secrets={"DATABASE_URL": SecretKey("fraudops-db", "url")})
+    predictor = container(build_deployment(model(), config)["spec"]["template"]["spec"])
+
+    assert env(predictor)["DATABASE_URL"] == {
+        "name": "DATABASE_URL",
+        "valueFrom": {"secretKeyRef": {"name": "fraudops-db", "key": "url"}},
+    }
 
 
 def test_serving_pods_read_the_admin_token_from_the_fraud_models_secret() -> None:

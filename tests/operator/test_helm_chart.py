@@ -12,6 +12,7 @@ import yaml
 from built_children import child_resources
 from crd_defaults import CRD_PATH, REPO, crd
 from devcluster import K8S_VERSION, DevCluster
+from fraud_operator.config import OperatorConfig, SecretKey
 
 pytestmark = pytest.mark.cluster
 
@@ -145,6 +146,32 @@ def test_chart_renders_the_manifests_object_with_default_values(
     rendered: dict[str, dict[str, Any]], kind: str
 ) -> None:
     assert without_helm_labels(rendered[kind]) == manifest(kind)
+
+
+def test_a_named_database_secret_reaches_the_operator_as_a_reference_not_a_value(
+    devcluster: DevCluster,
+) -> None:
+    output = helm(
+        devcluster,
+        "template",
+        RELEASE,
+        str(CHART),
+        "--namespace",
+        NAMESPACE,
+        "--kube-version",
+        K8S_VERSION,
+        "--set",
+        "serving.databaseUrlSecret.name=fraudops-db",
+    ).stdout
+    documents = [doc for doc in yaml.safe_load_all(output) if doc]
+    (deployment,) = (doc for doc in documents if doc["kind"] == "Deployment")
+    (operator,) = deployment["spec"]["template"]["spec"]["containers"]
+    plain = {entry["name"]: entry["value"] for entry in operator["env"] if "value" in entry}
+
+    config = OperatorConfig.from_env(plain)
+
+    assert config.serving_secrets == {"DATABASE_URL": SecretKey("fraudops-db", "url")}
+    assert "DATABASE_URL" not in config.serving_env
 
 
 def test_helm_install_creates_an_established_crd(devcluster: DevCluster, installed: str) -> None:

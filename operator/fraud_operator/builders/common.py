@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fraud_operator.config import SecretKey
 from fraud_operator.naming import API_VERSION, KIND, labels
 
 
@@ -59,3 +60,11 @@ def restricted_security_context() -> dict[str, Any]:
 def env_list(values: Mapping[str, str]) -> list[dict[str, str]]:
     """``{"A": "1"}`` as a container's ``env`` list, sorted so bodies compare stably."""
     return [{"name": k, "value": str(v)} for k, v in sorted(values.items())]
+
+
+def secret_env_list(secrets: Mapping[str, SecretKey]) -> list[dict[str, Any]]:
+    """Variables read from Secrets (``secretKeyRef``), sorted like :func:`env_list`."""
+    return [
+        {"name": k, "valueFrom": {"secretKeyRef": {"name": ref.name, "key": ref.key}}}
+        for k, ref in sorted(secrets.items())
+    ]

@@ -15,6 +15,7 @@ from fraud_operator.builders.common import (
     env_list,
     resources,
     restricted_security_context,
+    secret_env_list,
 )
 from fraud_operator.builders.training import tracking_uri
 from fraud_operator.config import OperatorConfig
@@ -65,6 +66,7 @@ def _container(fm: Mapping[str, Any], config: OperatorConfig, name: str) -> dict
             "TMPDIR": "/tmp",
         }
     )
+    env.extend(secret_env_list(config.serving_secrets))
     # No HOST: the server binds 0.0.0.0, which kubectl port-forward and KServe's queue-proxy
     # (both reaching the container on localhost) need; the devcluster's pod runner sets POD_IP.
     env.append(

@@ -1,0 +1,42 @@
+"""The operator's own settings, read from its Deployment's environment."""
+
+from __future__ import annotations
+
+import pytest
+from fraud_operator.config import ConfigError, OperatorConfig, SecretKey
+
+
+def test_serving_env_variables_become_the_serving_pods_variables() -> None:
+    config = OperatorConfig.from_env({"FRAUDOPS_SERVING_ENV_REDIS_URL": "redis://r:6379/0"})
+
+    assert config.serving_env == {"REDIS_URL": "redis://r:6379/0"}
+    assert config.serving_secrets == {}
+
+
+def test_serving_secret_variables_name_a_secret_and_its_key() -> None:
+    config = OperatorConfig.from_env({"FRAUDOPS_SERVING_SECRET_DATABASE_URL": "fraudops-db/url"})
+
+    assert config.serving_secrets == {"DATABASE_URL": SecretKey("fraudops-db", "url")}
+    assert config.serving_env == {}
+
+
+@pytest.mark.parametrize("value", ["fraudops-db", "Fraudops/url", "fraudops-db/", "db/u rl"])
+def test_a_malformed_secret_reference_is_an_error_naming_the_variable(value: str) -> None:
+    with pytest.raises(ConfigError, match="FRAUDOPS_SERVING_SECRET_DATABASE_URL: expected"):
+        OperatorConfig.from_env({"FRAUDOPS_SERVING_SECRET_DATABASE_URL": value})
+
+
+def test_one_variable_given_both_plain_and_from_a_secret_is_an_error() -> None:
+    env = {
+        "FRAUDOPS_SERVING_ENV_DATABASE_URL": "postgresql://db/fraudops",
+        "FRAUDOPS_SERVING_SECRET_DATABASE_URL": "fraudops-db/url",
+    }
+
+    with pytest.raises(ConfigError, match="both set"):
+        OperatorConfig.from_env(env)
+
+
+@pytest.mark.parametrize("value", ["a day", "-5"])
+def test_a_job_ttl_that_is_not_whole_seconds_is_an_error_naming_it(value: str) -> None:
+    with pytest.raises(ConfigError, match="FRAUDOPS_JOB_TTL_SECONDS"):
+        OperatorConfig.from_env({"FRAUDOPS_JOB_TTL_SECONDS": value})
