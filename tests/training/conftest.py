@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fraud_training.choices import ALIASES
 from fraud_training.config import TrainingConfig
 from fraud_training.generator import GeneratorConfig, generate_transactions, write_transactions
-from fraud_training.registry import ALIASES
 from fraud_training.tracking import TrackingTarget, local_store
 from fraud_training.train import TrainingResult, run_training
 from mlflow.tracking import MlflowClient

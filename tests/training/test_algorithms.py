@@ -7,14 +7,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fraud_training.algorithms import (
-    ALGORITHMS,
-    IMBALANCE_STRATEGIES,
-    build_estimator,
-    check_hyperparameters,
-    learner_of,
-)
+from fraud_training.algorithms import ALGORITHMS, build_estimator, check_hyperparameters, learner_of
 from fraud_training.bundle import ModelBundle, Thresholds
+from fraud_training.choices import IMBALANCE_STRATEGIES
 from fraud_training.errors import FraudOpsError
 from fraud_training.features import CREDITCARD_FEATURES
 from scipy.special import logit

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fraud_training.algorithms import DEFAULT_ALGORITHM
+from fraud_training.choices import DEFAULT_ALGORITHM
 from fraud_training.config import TrainingConfig
 from fraud_training.tracking import local_store
 from fraud_training.train import run_training

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fraud_training.choices import CHALLENGER, CHAMPION
 from fraud_training.demo import run_demo
-from fraud_training.registry import CHALLENGER, CHAMPION
 from fraud_training.tracking import local_store
 
 DEMO_ROWS = 12_000

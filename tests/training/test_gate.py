@@ -4,6 +4,7 @@ against the champion re-scored on the candidate's own hold-out."""
 from __future__ import annotations
 
 import numpy as np
+from fraud_training.choices import CHAMPION
 from fraud_training.gate import (
     GatePolicy,
     metric_checks,
@@ -11,7 +12,7 @@ from fraud_training.gate import (
     record_gate_result,
     validate_version,
 )
-from fraud_training.registry import CHAMPION, promote
+from fraud_training.registry import promote
 from fraud_training.train import TrainingResult
 from mlflow.tracking import MlflowClient
 from training_setup import MODEL_NAME

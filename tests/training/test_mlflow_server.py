@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fraud_training.choices import CHAMPION
 from fraud_training.config import TrainingConfig
 from fraud_training.gate import validate_version
-from fraud_training.registry import CHAMPION, download_bundle, promote
+from fraud_training.registry import download_bundle, promote
 from fraud_training.tracking import tracking_target
 from fraud_training.train import run_training
 from localservices.mlflow_server import MlflowServer

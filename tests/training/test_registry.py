@@ -8,14 +8,9 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pytest
+from fraud_training.choices import CHALLENGER, CHAMPION
 from fraud_training.errors import RegistryError
-from fraud_training.registry import (
-    CHALLENGER,
-    CHAMPION,
-    download_bundle,
-    list_versions,
-    promote,
-)
+from fraud_training.registry import download_bundle, list_versions, promote
 from fraud_training.tracking import TrackingTarget, load_run_holdout
 from fraud_training.train import TrainingResult
 from mlflow.tracking import MlflowClient

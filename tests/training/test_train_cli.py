@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fraud_training.choices import CHAMPION
 from fraud_training.cli import main
-from fraud_training.registry import CHAMPION
 from fraud_training.tracking import TrackingTarget
 from mlflow.tracking import MlflowClient
 from training_setup import MODEL_NAME

@@ -31,11 +31,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from xgboost import XGBClassifier
 
+from fraud_training.choices import (
+    DEFAULT_IMBALANCE,
+    IMBALANCE_STRATEGIES,
+)
 from fraud_training.errors import FraudOpsError
 
-IMBALANCE_STRATEGIES: tuple[str, ...] = ("weights", "smote", "none")
-DEFAULT_ALGORITHM = "xgboost"
-DEFAULT_IMBALANCE = "weights"
 MODEL_STEP = "model"
 
 #: SMOTE grows the frauds to this share of the legit rows: enough signal without drowning the

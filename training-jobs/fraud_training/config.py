@@ -12,18 +12,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fraud_training.algorithms import (
-    ALGORITHMS,
+from fraud_training.algorithms import ALGORITHMS, check_hyperparameters
+from fraud_training.choices import (
     DEFAULT_ALGORITHM,
+    DEFAULT_DECLINE_PRECISION,
+    DEFAULT_EXPERIMENT,
+    DEFAULT_FOLDS,
     DEFAULT_IMBALANCE,
+    DEFAULT_MODEL_NAME,
+    DEFAULT_REVIEW_FEE,
+    DEFAULT_TEST_FRACTION,
     IMBALANCE_STRATEGIES,
-    check_hyperparameters,
 )
 from fraud_training.errors import FraudOpsError
-from fraud_training.evaluation import DEFAULT_DECLINE_PRECISION, DEFAULT_REVIEW_FEE
 from fraud_training.loaders import ColumnMapping
-from fraud_training.splits import DEFAULT_FOLDS, DEFAULT_TEST_FRACTION, SPLIT_STRATEGIES
-from fraud_training.tracking import DEFAULT_EXPERIMENT, DEFAULT_MODEL_NAME
+from fraud_training.splits import SPLIT_STRATEGIES
 
 
 @dataclass(frozen=True)

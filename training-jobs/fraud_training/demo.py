@@ -19,6 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from fraud_training.choices import CHALLENGER, CHAMPION, DEFAULT_MODEL_NAME
 from fraud_training.commands.progress import step_progress
 from fraud_training.commands.registry import gate_table
 from fraud_training.commands.train import metrics_table
@@ -26,13 +27,8 @@ from fraud_training.config import TrainingConfig
 from fraud_training.errors import FraudOpsError
 from fraud_training.gate import record_gate_result, validate_version
 from fraud_training.generator import GeneratorConfig, generate_transactions, write_transactions
-from fraud_training.registry import CHALLENGER, CHAMPION, promote
-from fraud_training.tracking import (
-    DEFAULT_MODEL_NAME,
-    TrackingTarget,
-    mlflow_errors,
-    tracking_target,
-)
+from fraud_training.registry import promote
+from fraud_training.tracking import TrackingTarget, mlflow_errors, tracking_target
 from fraud_training.train import TrainingResult, run_training
 
 DEFAULT_HOME = Path(".fraudops")

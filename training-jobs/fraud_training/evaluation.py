@@ -18,9 +18,7 @@ import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from fraud_training.bundle import Thresholds
-
-DEFAULT_REVIEW_FEE = 5.0
-DEFAULT_DECLINE_PRECISION = 0.9
+from fraud_training.choices import DEFAULT_DECLINE_PRECISION, DEFAULT_REVIEW_FEE
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,15 @@ from mlflow.tracking import MlflowClient
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from fraud_training import version_tags
+from fraud_training.choices import (
+    CHAMPION,
+    DEFAULT_MAX_REGRESSION,
+    DEFAULT_MIN_PR_AUC,
+    DEFAULT_MIN_ROC_AUC,
+)
 from fraud_training.holdout import HoldOut
-from fraud_training.registry import CHAMPION, alias_version, download_bundle, model_version
+from fraud_training.registry import alias_version, download_bundle, model_version
 from fraud_training.tracking import load_run_holdout
-
-DEFAULT_MIN_ROC_AUC = 0.90
-DEFAULT_MIN_PR_AUC = 0.50
-DEFAULT_MAX_REGRESSION = 0.02
 
 
 @dataclass(frozen=True)

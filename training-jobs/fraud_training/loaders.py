@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from fraud_training.choices import FORMATS
 from fraud_training.errors import DataError
 from fraud_training.schema import (
     CREDITCARD_COLUMNS,
@@ -46,7 +47,6 @@ from fraud_training.validation import validate_frame
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("auto", "transactions", "creditcard", "mapped")
 CSV_SUFFIXES = (".csv", ".csv.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 #: The ULB set's ``Time`` is seconds since its first transaction, which it does not date; the

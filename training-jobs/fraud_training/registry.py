@@ -20,14 +20,10 @@ from mlflow.tracking import MlflowClient
 
 from fraud_training import version_tags
 from fraud_training.bundle import BUNDLE_FILE, MLFLOW_ARTIFACT, ModelBundle
+from fraud_training.choices import ALIASES, CHALLENGER, CHAMPION, KEY_METRICS
 from fraud_training.errors import RegistryError
 from fraud_training.tracking import tracking_target
 
-CHAMPION = "champion"
-CHALLENGER = "challenger"
-ALIASES: tuple[str, ...] = (CHAMPION, CHALLENGER)
-#: The run metrics ``fraudctl models list`` shows, in order.
-KEY_METRICS: tuple[str, ...] = ("roc_auc", "pr_auc", "recall_at_precision_90", "cost_saved")
 NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
 MODEL_URI_FORMS = (
     "models:/<name>@<alias>, models:/<name>/<version>, runs:/<run_id>/<path> "

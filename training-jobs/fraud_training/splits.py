@@ -14,11 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
+from fraud_training.choices import DEFAULT_FOLDS, DEFAULT_TEST_FRACTION
 from fraud_training.errors import DataError
 
 SPLIT_STRATEGIES: tuple[str, ...] = ("time", "kfold")
-DEFAULT_TEST_FRACTION = 0.2
-DEFAULT_FOLDS = 5
 
 
 @dataclass(frozen=True)

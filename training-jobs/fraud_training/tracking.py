@@ -38,8 +38,6 @@ from fraud_training.holdout import HOLDOUT_ARTIFACT_DIR, HOLDOUT_FILE, HoldOut
 
 DEFAULT_HOME = Path(".fraudops") / "mlflow"
 SQLITE_PREFIX = "sqlite:///"
-DEFAULT_EXPERIMENT = "fraud-detection"
-DEFAULT_MODEL_NAME = "fraud-detector"
 MODEL_ARTIFACT = "model"
 #: The pyfunc model's code, logged as a file ("models from code") rather than a pickled object.
 PYFUNC_MODEL_CODE = Path(__file__).with_name("pyfunc_model.py")

@@ -5,34 +5,32 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fraud_training.choices import FORMATS
 from fraud_training.errors import DataError
-from fraud_training.generator import (
-    GeneratorConfig,
-    check_output_path,
-    generate_transactions,
-    write_transactions,
-)
-from fraud_training.generator.patterns import PATTERNS
-from fraud_training.loaders import FORMATS, ColumnMapping, Dataset, load_dataset
 from fraud_training.schema import LABEL
+
+if TYPE_CHECKING:
+    from fraud_training.loaders import ColumnMapping, Dataset
+
+# The generator and the loaders (numpy, pandas, pyarrow, pandera) are imported inside the
+# commands that use them, so that `fraudctl --help` does not wait for them.
 
 console = Console()
 progress_console = Console(stderr=True)
 
-GENERATION_STEPS = (
-    "population",
-    "legit behaviour",
-    *(pattern.name for pattern in PATTERNS),
-    "assemble",
-    "write",
-)
+
+def generation_steps() -> tuple[str, ...]:
+    """The generator's steps in order, one per fraud pattern among them (for the progress bar)."""
+    from fraud_training.generator.patterns import PATTERNS
+
+    return ("population", "legit behaviour", *(p.name for p in PATTERNS), "assemble", "write")
 
 
 def generate(
@@ -51,6 +49,14 @@ def generate(
     ] = datetime(2026, 1, 1),
 ) -> None:
     """Generate a synthetic transaction stream with realistic fraud patterns."""
+    from fraud_training.generator import (
+        GeneratorConfig,
+        check_output_path,
+        generate_transactions,
+        write_transactions,
+    )
+
+    steps = generation_steps()
     config = GeneratorConfig(
         rows=rows,
         fraud_rate=fraud_rate,
@@ -66,15 +72,15 @@ def generate(
         TimeElapsedColumn(),
         console=progress_console,
     ) as progress:
-        task = progress.add_task("generating", total=len(GENERATION_STEPS))
+        task = progress.add_task("generating", total=len(steps))
 
         def on_step(step: str) -> None:
-            progress.update(task, description=step, completed=GENERATION_STEPS.index(step))
+            progress.update(task, description=step, completed=steps.index(step))
 
         frame = generate_transactions(config, on_step)
         on_step("write")
         write_transactions(frame, out)
-        progress.update(task, description="done", completed=len(GENERATION_STEPS))
+        progress.update(task, description="done", completed=len(steps))
     frauds = int(frame[LABEL].sum())
     console.print(
         f"wrote {len(frame):,} transactions ({frauds:,} fraudulent, "
@@ -100,6 +106,8 @@ def check_data(
     ] = "auto",
 ) -> None:
     """Load and validate a data set; print a summary, or every problem and exit non-zero."""
+    from fraud_training.loaders import load_dataset
+
     mapping = mapping_from_options(map_pairs or [], mapping_file, timestamp_unit)
     with progress_console.status(f"loading and validating {path}"):
         dataset = load_dataset(path, data_format=data_format, mapping=mapping)
@@ -116,6 +124,8 @@ def mapping_from_options(
                 "--timestamp-unit: only applies with a column mapping (--map/--mapping)"
             )
         return None
+    from fraud_training.loaders import ColumnMapping
+
     from_file = ColumnMapping.from_yaml(mapping_file) if mapping_file else ColumnMapping()
     return from_file.updated(ColumnMapping.from_pairs(pairs, timestamp_unit))
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
-from fraud_training.train import ProgressCallback
+if TYPE_CHECKING:
+    from fraud_training.train import ProgressCallback
 
 progress_console = Console(stderr=True)
 

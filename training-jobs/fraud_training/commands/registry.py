@@ -3,33 +3,31 @@ validation gate from the command line."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from fraud_training.commands.train import ModelName, TrackingUri
-from fraud_training.errors import GateFailed
-from fraud_training.gate import (
-    DEFAULT_MAX_REGRESSION,
-    DEFAULT_MIN_PR_AUC,
-    DEFAULT_MIN_ROC_AUC,
-    GatePolicy,
-    GateReport,
-    record_gate_result,
-    validate_version,
-)
-from fraud_training.registry import (
+from fraud_training.choices import (
     ALIASES,
     CHALLENGER,
     CHAMPION,
+    DEFAULT_MAX_REGRESSION,
+    DEFAULT_MIN_PR_AUC,
+    DEFAULT_MIN_ROC_AUC,
+    DEFAULT_MODEL_NAME,
     KEY_METRICS,
-    list_versions,
-    promote,
 )
-from fraud_training.tracking import DEFAULT_MODEL_NAME, mlflow_errors, tracking_target
+from fraud_training.commands.train import ModelName, TrackingUri
+from fraud_training.errors import GateFailed
+
+if TYPE_CHECKING:
+    from fraud_training.gate import GateReport
+
+# MLflow and the gate's scoring stack are imported inside the commands, so that
+# `fraudctl --help` does not wait for them.
 
 console = Console()
 #: Short column headers, so the table fits an 80-column terminal.
@@ -43,6 +41,9 @@ METRIC_HEADERS = {
 
 def models_list(name: ModelName = DEFAULT_MODEL_NAME, tracking_uri: TrackingUri = None) -> None:
     """Show every version of a registered model with its aliases, key metrics and gate result."""
+    from fraud_training.registry import list_versions
+    from fraud_training.tracking import mlflow_errors, tracking_target
+
     target = tracking_target(tracking_uri)
     with mlflow_errors(target.tracking_uri):
         versions = list_versions(target.client(), name)
@@ -76,6 +77,9 @@ def promote_command(
     tracking_uri: TrackingUri = None,
 ) -> None:
     """Point an alias (champion or challenger) at a version, without running the gate."""
+    from fraud_training.registry import promote
+    from fraud_training.tracking import mlflow_errors, tracking_target
+
     target = tracking_target(tracking_uri)
     with mlflow_errors(target.tracking_uri):
         previous = promote(target.client(), name, version, alias)
@@ -101,6 +105,10 @@ def validate_command(
     tracking_uri: TrackingUri = None,
 ) -> None:
     """Run the validation gate on a version; exits 1 if any check fails."""
+    from fraud_training.gate import GatePolicy, record_gate_result, validate_version
+    from fraud_training.registry import promote
+    from fraud_training.tracking import mlflow_errors, tracking_target
+
     target = tracking_target(tracking_uri)
     client = target.client()
     with mlflow_errors(target.tracking_uri):

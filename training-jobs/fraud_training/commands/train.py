@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from fraud_training.algorithms import ALGORITHMS, DEFAULT_ALGORITHM, DEFAULT_IMBALANCE
-from fraud_training.commands.data import mapping_from_options
-from fraud_training.commands.progress import step_progress
-from fraud_training.config import TrainingConfig, parse_hyperparameters
-from fraud_training.evaluation import DEFAULT_DECLINE_PRECISION, DEFAULT_REVIEW_FEE
-from fraud_training.loaders import FORMATS
-from fraud_training.splits import DEFAULT_FOLDS, DEFAULT_TEST_FRACTION
-from fraud_training.tracking import DEFAULT_EXPERIMENT, DEFAULT_MODEL_NAME
-from fraud_training.train import TrainingResult, run_training
+from fraud_training.choices import (
+    ALGORITHM_NAMES,
+    DEFAULT_ALGORITHM,
+    DEFAULT_DECLINE_PRECISION,
+    DEFAULT_EXPERIMENT,
+    DEFAULT_FOLDS,
+    DEFAULT_IMBALANCE,
+    DEFAULT_MODEL_NAME,
+    DEFAULT_REVIEW_FEE,
+    DEFAULT_TEST_FRACTION,
+    FORMATS,
+)
+
+if TYPE_CHECKING:
+    from fraud_training.train import TrainingResult
 
 console = Console()
 
@@ -34,7 +40,7 @@ ModelName = Annotated[str, typer.Option("--name", "--model-name", help="Register
 def train(
     data: Annotated[Path, typer.Argument(help="CSV or Parquet: our schema, the ULB file, mapped.")],
     algorithm: Annotated[
-        str, typer.Option(help=f"One of {', '.join(ALGORITHMS)}.")
+        str, typer.Option(help=f"One of {', '.join(ALGORITHM_NAMES)}.")
     ] = DEFAULT_ALGORITHM,
     imbalance: Annotated[
         str, typer.Option(help="Class imbalance handling: weights, smote or none.")
@@ -79,6 +85,13 @@ def train(
     ] = None,
 ) -> None:
     """Train a model, evaluate it on a hold-out, log it to MLflow and register a new version."""
+    # Imported here, not at the top: scikit-learn, MLflow and pandas would make every
+    # `fraudctl --help` wait for them.
+    from fraud_training.commands.data import mapping_from_options
+    from fraud_training.commands.progress import step_progress
+    from fraud_training.config import TrainingConfig, parse_hyperparameters
+    from fraud_training.train import run_training
+
     config = TrainingConfig(
         data=data,
         algorithm=algorithm,

@@ -1,0 +1,41 @@
+"""The names and defaults ``fraudctl`` shows, defined once and free of heavy imports.
+
+The modules that act on them (algorithms, evaluation, loaders, splits, tracking, gate, registry)
+import them from here, and the command modules read them without importing scikit-learn,
+MLflow or pandas: ``fraudctl --help`` then answers in a fraction of a second instead of the
+~2.3 s those imports take.
+"""
+
+from __future__ import annotations
+
+#: Learners ``fraudctl train --algorithm`` accepts (``algorithms.ALGORITHMS`` builds them).
+ALGORITHM_NAMES: tuple[str, ...] = ("xgboost", "lightgbm", "random_forest", "logistic_regression")
+DEFAULT_ALGORITHM = "xgboost"
+IMBALANCE_STRATEGIES: tuple[str, ...] = ("weights", "smote", "none")
+DEFAULT_IMBALANCE = "weights"
+
+#: Cost model: reviewing a false alarm costs this; a missed fraud costs its amount.
+DEFAULT_REVIEW_FEE = 5.0
+#: The decline threshold is the lowest score reaching this precision on the hold-out.
+DEFAULT_DECLINE_PRECISION = 0.9
+
+#: Input formats of the loaders.
+FORMATS: tuple[str, ...] = ("auto", "transactions", "creditcard", "mapped")
+
+DEFAULT_TEST_FRACTION = 0.2
+DEFAULT_FOLDS = 5
+
+DEFAULT_EXPERIMENT = "fraud-detection"
+DEFAULT_MODEL_NAME = "fraud-detector"
+
+#: Validation gate policy defaults.
+DEFAULT_MIN_ROC_AUC = 0.90
+DEFAULT_MIN_PR_AUC = 0.50
+DEFAULT_MAX_REGRESSION = 0.02
+
+#: Registry aliases, the only two the project uses.
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+ALIASES: tuple[str, ...] = (CHAMPION, CHALLENGER)
+#: The run metrics ``fraudctl models list`` shows, in order.
+KEY_METRICS: tuple[str, ...] = ("roc_auc", "pr_auc", "recall_at_precision_90", "cost_saved")
