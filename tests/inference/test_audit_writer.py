@@ -52,8 +52,8 @@ def stored(dsn: str, prefix: str) -> int:
     return row[0] if row else 0
 
 
-def new_writer(dsn: str, spool: Path, retry_s: float = 1.0) -> AuditWriter:
-    """A writer with a small queue bound (100 rows) and the default group commit."""
+def new_writer(dsn: str, spool: Path, retry_s: float = 1.0, linger_s: float = 0.002) -> AuditWriter:
+    """A writer with a small queue bound (100 rows), by default with the default linger."""
     return AuditWriter(
         dsn,
         SchemaGate(dsn),
@@ -62,6 +62,7 @@ def new_writer(dsn: str, spool: Path, retry_s: float = 1.0) -> AuditWriter:
         queue_rows=100,
         batch_rows=1_000,
         retry_s=retry_s,
+        linger_s=linger_s,
     )
 
 
@@ -168,15 +169,7 @@ def test_rows_queued_within_the_linger_share_one_copy(postgres_server: Any, tmp_
     dsn = postgres_server.dsn
 
     async def scenario() -> None:
-        writer = AuditWriter(
-            dsn,
-            SchemaGate(dsn),
-            AuditSpool(tmp_path, 10_000_000),
-            ServiceMetrics(),
-            queue_rows=100,
-            batch_rows=1_000,
-            linger_s=0.5,
-        )
+        writer = new_writer(dsn, tmp_path, linger_s=0.5)
         await writer._connect()
         writer.start()
         try:

@@ -93,21 +93,26 @@ def allowed(cluster: DevCluster, verb: str, group: str, resource: str, namespace
     return json.loads(answer.stdout)["status"]["allowed"]
 
 
-@pytest.fixture(scope="module")
-def rendered(devcluster: DevCluster) -> dict[str, dict[str, Any]]:
-    """``helm template`` of the chart with its CRDs, by kind."""
+def template(cluster: DevCluster, *options: str) -> dict[str, dict[str, Any]]:
+    """``helm template`` of the chart with ``options``, by kind."""
     output = helm(
-        devcluster,
+        cluster,
         "template",
         RELEASE,
         str(CHART),
         "--namespace",
         NAMESPACE,
-        "--include-crds",
         "--kube-version",
         K8S_VERSION,
+        *options,
     ).stdout
     return {doc["kind"]: doc for doc in yaml.safe_load_all(output) if doc}
+
+
+@pytest.fixture(scope="module")
+def rendered(devcluster: DevCluster) -> dict[str, dict[str, Any]]:
+    """The chart with its CRDs and default values, by kind."""
+    return template(devcluster, "--include-crds")
 
 
 @pytest.fixture(scope="module")
@@ -151,21 +156,8 @@ def test_chart_renders_the_manifests_object_with_default_values(
 def test_a_named_database_secret_reaches_the_operator_as_a_reference_not_a_value(
     devcluster: DevCluster,
 ) -> None:
-    output = helm(
-        devcluster,
-        "template",
-        RELEASE,
-        str(CHART),
-        "--namespace",
-        NAMESPACE,
-        "--kube-version",
-        K8S_VERSION,
-        "--set",
-        "serving.databaseUrlSecret.name=fraudops-db",
-    ).stdout
-    documents = [doc for doc in yaml.safe_load_all(output) if doc]
-    (deployment,) = (doc for doc in documents if doc["kind"] == "Deployment")
-    (operator,) = deployment["spec"]["template"]["spec"]["containers"]
+    chart = template(devcluster, "--set", "serving.databaseUrlSecret.name=fraudops-db")
+    (operator,) = chart["Deployment"]["spec"]["template"]["spec"]["containers"]
     plain = {entry["name"]: entry["value"] for entry in operator["env"] if "value" in entry}
 
     config = OperatorConfig.from_env(plain)
