@@ -18,6 +18,9 @@ from fraud_operator.status import (
     Condition,
 )
 
+#: ServingReady's reason when no pod serves because the pods cannot start (the phase is Degraded).
+PODS_NOT_STARTING = "PodsNotStarting"
+
 
 @dataclass(frozen=True)
 class Observation:
@@ -108,6 +111,13 @@ def _serving(obs: Observation) -> Condition:
             "Serving",
             f"{serving.ready_pods} ready pod(s) serve version {champion.version}",
         )
+    if serving.not_starting:
+        return Condition(
+            SERVING_READY,
+            "False",
+            PODS_NOT_STARTING,
+            f"{serving.ready_pods}/{serving.wanted_pods} pod(s) ready; {serving.not_starting}",
+        )
     return Condition(
         SERVING_READY,
         "False",
@@ -144,7 +154,7 @@ def _phase(obs: Observation, conditions: dict[str, Condition]) -> tuple[str, str
         elif candidate is not None and candidate.gate == "failed":
             note = f"; version {candidate.version} failed the gate"
         return "Ready", f"serving version {champion.version}{note}"
-    if serving.reason == "ServingUnavailable":
+    if serving.reason in ("ServingUnavailable", PODS_NOT_STARTING):
         return "Degraded", serving.message
     return "Deploying", serving.message
 

@@ -8,6 +8,18 @@ from typing import Any
 
 ACTIVE, SUCCEEDED, FAILED = "Active", "Succeeded", "Failed"
 LOG_TAIL_LINES = 10
+#: Waiting reasons of a container that will not start without a person: a missing Secret or
+#: ConfigMap, an image that cannot be pulled, a process that keeps exiting.
+BLOCKED_REASONS = frozenset(
+    {
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "ErrImagePull",
+        "ImagePullBackOff",
+        "InvalidImageName",
+        "CrashLoopBackOff",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -76,14 +88,36 @@ def pod_is_ready(pod: Mapping[str, Any]) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
+def pods_not_starting(pods: Sequence[Mapping[str, Any]]) -> str:
+    """Why pods that are not ready cannot start, as the kubelet says it: the first such pod's
+    reason and message, and how many more are blocked; empty when none is."""
+    blocked: list[str] = []
+    for pod in pods:
+        if pod_is_ready(pod) or pod["metadata"].get("deletionTimestamp"):
+            continue
+        for status in (pod.get("status") or {}).get("containerStatuses") or []:
+            waiting = (status.get("state") or {}).get("waiting") or {}
+            if waiting.get("reason") in BLOCKED_REASONS:
+                detail = f"pod {pod['metadata']['name']}: {waiting['reason']}"
+                if message := (waiting.get("message") or "").strip():
+                    detail += f": {message}"
+                blocked.append(detail)
+                break
+    if len(blocked) > 1:
+        return f"{blocked[0]} (and {len(blocked) - 1} more pod(s))"
+    return blocked[0] if blocked else ""
+
+
 @dataclass(frozen=True)
 class Serving:
-    """The serving workload as observed: how many pods are ready and which version each serves."""
+    """The serving workload as observed: how many pods are ready and which version each serves,
+    a problem with the serving objects themselves, or why pods cannot start."""
 
     ready_pods: int = 0
     wanted_pods: int = 0
     pod_versions: dict[str, str | None] = field(default_factory=dict)
     problem: str = ""
+    not_starting: str = ""
 
     def serves(self, version: str) -> bool:
         """Every ready pod answers with ``version`` and at least one pod is ready."""

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from fraud_operator.naming import SERVING_PORT
-from fraud_operator.observed import Serving, pod_is_ready
+from fraud_operator.observed import Serving, pod_is_ready, pods_not_starting
 
 PROBE_TIMEOUT = httpx.Timeout(5.0)
 RELOAD_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
@@ -55,4 +55,9 @@ async def converge(
         stale = [ip for ip, v in current.items() if v != champion]
         reloaded = await asyncio.gather(*(_reload(http, ip, champion, token) for ip in stale))
     current.update(zip(stale, reloaded, strict=True))
-    return Serving(ready_pods=len(ready_ips), wanted_pods=wanted_pods, pod_versions=current)
+    return Serving(
+        ready_pods=len(ready_ips),
+        wanted_pods=wanted_pods,
+        pod_versions=current,
+        not_starting=pods_not_starting(pods),
+    )

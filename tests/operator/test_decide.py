@@ -119,6 +119,33 @@ def test_serving_that_cannot_be_created_is_degraded() -> None:
     assert verdict.phase == "Degraded"
 
 
+def test_a_champion_whose_pods_cannot_start_is_degraded_with_the_kubelets_reason() -> None:
+    champion = version("1", "passed")
+    blocked = 'pod fm-serving-0: CreateContainerConfigError: secret "fraudops-db" not found'
+    serving = Serving(ready_pods=0, wanted_pods=1, not_starting=blocked)
+
+    obs = Observation(candidate=champion, champion=champion, serving=serving)
+    verdict = decide(obs)
+
+    assert verdict.phase == "Degraded"
+    assert verdict.message == f"0/1 pod(s) ready; {blocked}"
+    assert conditions(obs)["ServingReady"] == ("False", "PodsNotStarting")
+
+
+def test_pods_that_serve_the_champion_keep_it_ready_beside_a_pod_that_cannot_start() -> None:
+    champion = version("1", "passed")
+    serving = Serving(
+        ready_pods=1,
+        wanted_pods=2,
+        pod_versions={"a": "1"},
+        not_starting="pod fm-serving-1: ImagePullBackOff",
+    )
+
+    verdict = decide(Observation(candidate=champion, champion=champion, serving=serving))
+
+    assert verdict.phase == "Ready"
+
+
 def test_an_invalid_spec_is_failed_without_training() -> None:
     verdict = decide(Observation(spec_error="retraining.schedule '61 * * * *' is not valid"))
     assert verdict.phase == "Failed"
