@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from fraud_operator.observed import ACTIVE, FAILED, Serving, TrainingRun
 from fraud_operator.registry import TAG_GATE_MESSAGE, VersionInfo
 from fraud_operator.status import (
+    NO_CHAMPION,
+    NOTHING_TO_SERVE,
     PROMOTED,
+    ROLLING_OUT,
     SERVING_READY,
     TRAINING_SUCCEEDED,
     VALIDATED,
@@ -82,7 +85,7 @@ def _validated(obs: Observation) -> Condition:
 def _promoted(obs: Observation) -> Condition:
     champion, candidate = obs.champion, obs.candidate
     if champion is None:
-        return Condition(PROMOTED, "False", "NoChampion", "no version holds the champion alias")
+        return Condition(PROMOTED, "False", NO_CHAMPION, "no version holds the champion alias")
     if candidate is not None and candidate.version != champion.version:
         if candidate.gate == "failed":
             return Condition(
@@ -101,7 +104,7 @@ def _promoted(obs: Observation) -> Condition:
 def _serving(obs: Observation) -> Condition:
     serving, champion = obs.serving, obs.champion
     if champion is None or serving is None:
-        return Condition(SERVING_READY, "False", "NothingToServe", "no champion to serve yet")
+        return Condition(SERVING_READY, "False", NOTHING_TO_SERVE, "no champion to serve yet")
     if serving.problem:
         return Condition(SERVING_READY, "False", "ServingUnavailable", serving.problem)
     if serving.serves(champion.version):
@@ -121,7 +124,7 @@ def _serving(obs: Observation) -> Condition:
     return Condition(
         SERVING_READY,
         "False",
-        "RollingOut",
+        ROLLING_OUT,
         f"{serving.ready_pods}/{serving.wanted_pods} pod(s) ready; rolling out version "
         f"{champion.version}",
     )

@@ -18,6 +18,14 @@ PROMOTED = "Promoted"
 SERVING_READY = "ServingReady"
 CONDITION_TYPES = (TRAINING_SUCCEEDED, VALIDATED, PROMOTED, SERVING_READY)
 
+#: Reasons of a condition that is False only because its step has not come yet: no champion
+#: before the first promotion, nothing to serve before it, pods still rolling out. Announced as
+#: Normal Events; every other False condition is a Warning.
+NO_CHAMPION = "NoChampion"
+NOTHING_TO_SERVE = "NothingToServe"
+ROLLING_OUT = "RollingOut"
+NOT_YET_REASONS = frozenset({NO_CHAMPION, NOTHING_TO_SERVE, ROLLING_OUT})
+
 
 def now_iso() -> str:
     """The current time as Kubernetes writes it (RFC 3339, seconds, UTC)."""
@@ -87,7 +95,8 @@ def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
             cond["reason"],
         ):
             continue
-        kind = "Warning" if cond["status"] == "False" else "Normal"
+        problem = cond["status"] == "False" and cond["reason"] not in NOT_YET_REASONS
+        kind = "Warning" if problem else "Normal"
         out.append(
             Change(kind, cond["reason"], f"{cond['type']}={cond['status']}: {cond['message']}")
         )

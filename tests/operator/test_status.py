@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fraud_operator.status import Condition, changes, merge_conditions
 
 
@@ -74,3 +75,21 @@ def test_a_condition_that_moved_is_an_event_naming_it() -> None:
     [event] = changes(old, new)
     assert (event.type, event.reason) == ("Warning", "GateFailed")
     assert event.message.startswith("Validated=False")
+
+
+@pytest.mark.parametrize(
+    ("type_", "reason"),
+    [
+        ("Promoted", "NoChampion"),
+        ("ServingReady", "NothingToServe"),
+        ("ServingReady", "RollingOut"),
+    ],
+)
+def test_a_step_that_has_not_come_yet_is_a_normal_event_not_a_warning(
+    type_: str, reason: str
+) -> None:
+    new = {"conditions": merge_conditions([], [Condition(type_, "False", reason, "")], 1, "T")}
+
+    [event] = changes({}, new)
+
+    assert (event.type, event.reason) == ("Normal", reason)
