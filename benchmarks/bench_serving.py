@@ -76,7 +76,11 @@ class Row:
     singles: dict[str, Single]
     loaded: LoadResult
     rss_mb: float
-    failed: int
+
+    @property
+    def failed(self) -> int:
+        """Failed requests over every run of this row."""
+        return sum(single.failed for single in self.singles.values()) + self.loaded.failed
 
     @property
     def best_p99_ms(self) -> float:
@@ -158,7 +162,6 @@ def measure(
         singles,
         loaded,
         server.rss_mb(),
-        sum(single.failed for single in singles.values()) + loaded.failed,
     )
     at_one = "; ".join(
         f"{name}: p50 {single.median.p50_ms:.2f} ms, p99 {single.median.p99_ms:.2f} ms "
