@@ -44,16 +44,36 @@ def lines(prefix: str, count: int) -> list[bytes]:
     ]
 
 
-def stored(dsn: str, prefix: str) -> int:
+def count_of(dsn: str, prefix: str, aggregate: str = "count(*)") -> int:
+    """``aggregate`` over the stored rows whose request ids start with ``prefix``."""
     with psycopg.connect(dsn) as connection:
         row = connection.execute(
-            "SELECT count(*) FROM predictions WHERE request_id LIKE %s", (f"{prefix}-%",)
+            f"SELECT {aggregate} FROM predictions WHERE request_id LIKE %s", (f"{prefix}-%",)
         ).fetchone()
     return row[0] if row else 0
 
 
-def new_writer(dsn: str, spool: Path, retry_s: float = 1.0, linger_s: float = 0.002) -> AuditWriter:
-    """A writer with a small queue bound (100 rows), by default with the default linger."""
+def stored(dsn: str, prefix: str) -> int:
+    return count_of(dsn, prefix)
+
+
+def transactions_holding(dsn: str, prefix: str) -> int:
+    """How many transactions wrote the rows of ``prefix`` (one COPY is one transaction)."""
+    return count_of(dsn, prefix, "count(DISTINCT xmin::text)")
+
+
+async def stored_within(dsn: str, prefix: str, expected: int, timeout_s: float = 15.0) -> int:
+    """The rows of ``prefix`` stored once ``expected`` are there, or when ``timeout_s`` ends."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while (count := stored(dsn, prefix)) < expected and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    return count
+
+
+def new_writer(dsn: str, spool: Path, **options: float) -> AuditWriter:
+    """A writer with a small queue bound (100 rows); ``options`` (``retry_s``, ``linger_s``)
+    override the writer's defaults."""
     return AuditWriter(
         dsn,
         SchemaGate(dsn),
@@ -61,8 +81,7 @@ def new_writer(dsn: str, spool: Path, retry_s: float = 1.0, linger_s: float = 0.
         ServiceMetrics(),
         queue_rows=100,
         batch_rows=1_000,
-        retry_s=retry_s,
-        linger_s=linger_s,
+        **options,
     )
 
 
@@ -144,24 +163,11 @@ def test_a_queued_row_is_written_without_waiting_for_a_period(
         writer.start()
         try:
             writer.submit(lines(prefix, 1))
-            deadline = asyncio.get_running_loop().time() + 15.0
-            while stored(dsn, prefix) == 0 and asyncio.get_running_loop().time() < deadline:
-                await asyncio.sleep(0.05)
-            assert stored(dsn, prefix) == 1
+            assert await stored_within(dsn, prefix, 1) == 1
         finally:
             await writer.close()
 
     asyncio.run(scenario())
-
-
-def transactions_holding(dsn: str, prefix: str) -> int:
-    """How many transactions wrote the rows of ``prefix`` (one COPY is one transaction)."""
-    with psycopg.connect(dsn) as connection:
-        row = connection.execute(
-            "SELECT count(DISTINCT xmin::text) FROM predictions WHERE request_id LIKE %s",
-            (f"{prefix}-%",),
-        ).fetchone()
-    return row[0] if row else 0
 
 
 def test_rows_queued_within_the_linger_share_one_copy(postgres_server: Any, tmp_path: Path) -> None:
@@ -176,9 +182,7 @@ def test_rows_queued_within_the_linger_share_one_copy(postgres_server: Any, tmp_
             for i in range(3):
                 writer.submit(lines(f"{prefix}-{i}", 1))
                 await asyncio.sleep(0.02)
-            deadline = asyncio.get_running_loop().time() + 15.0
-            while stored(dsn, prefix) < 3 and asyncio.get_running_loop().time() < deadline:
-                await asyncio.sleep(0.05)
+            await stored_within(dsn, prefix, 3)
         finally:
             await writer.close()
         assert stored(dsn, prefix) == 3
