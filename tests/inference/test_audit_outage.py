@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import uuid
@@ -12,6 +11,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from prometheus_text import sample
 
 pytestmark = pytest.mark.services
 
@@ -24,10 +24,7 @@ START = datetime(2026, 4, 1, tzinfo=UTC)
 
 def backlog(url: str) -> float:
     """The audit backlog gauge from /metrics."""
-    text = httpx.get(url + "/metrics", timeout=5.0).text
-    match = re.search(r"^fraudops_audit_backlog_rows ([\d.e+]+)$", text, re.MULTILINE)
-    assert match, "fraudops_audit_backlog_rows not exported"
-    return float(match[1])
+    return sample(httpx.get(url + "/metrics", timeout=5.0).text, "fraudops_audit_backlog_rows")
 
 
 def send(url: str, prefix: str, client: int, stop: threading.Event, outcomes: list[int]) -> None:
