@@ -194,11 +194,51 @@ def champion_check(
     )
 
 
+#: The FraudModel field (and the ``fraudctl validate`` option) that sets each check's threshold.
+FIELD_OF_CHECK = {
+    "min_roc_auc": "validation.minRocAuc / --min-roc-auc",
+    "min_pr_auc": "validation.minPrAuc / --min-pr-auc",
+    "no_regression_vs_champion": "validation.maxRegression / --max-regression",
+}
+#: Tag values are capped by MLflow; a message is one sentence, so this never truncates in practice.
+MAX_MESSAGE = 4000
+
+
+def undecidable(name: str, version: int, reason: str) -> GateReport:
+    """A failed report for a version the gate can never judge (no hold-out, no such version).
+
+    Recorded like any other failure, so the operator shows the reason instead of retrying a gate
+    that cannot succeed.
+    """
+    check = GateCheck("gate_could_decide", False, None, "a version the gate can score", reason)
+    return GateReport(name, version, (check,))
+
+
+def summary(report: GateReport) -> str:
+    """The failed checks, each naming the field that sets its threshold; all checks if it passed."""
+    failed = [c for c in report.checks if not c.passed]
+    if not failed:
+        return "; ".join(c.message for c in report.checks)
+    return "; ".join(
+        f"{c.message} ({FIELD_OF_CHECK[c.name]})" if c.name in FIELD_OF_CHECK else c.message
+        for c in failed
+    )
+
+
 def record_gate_result(client: MlflowClient, report: GateReport) -> None:
-    """Tag the version with the outcome, so ``fraudctl models list`` and the operator see it."""
+    """Write the decision on the version: its message first, the ``gate`` tag last.
+
+    The one record of a decision, used by the gate Job and ``fraudctl validate`` alike. The
+    ``gate`` tag marks the decision complete (the operator acts on it), so it is written after the
+    message it summarises; writing both again is harmless, which makes a retried Job idempotent.
+    """
+    version = str(report.version)
+    client.set_model_version_tag(
+        report.model_name, version, version_tags.GATE_MESSAGE, summary(report)[:MAX_MESSAGE]
+    )
     client.set_model_version_tag(
         report.model_name,
-        str(report.version),
+        version,
         version_tags.GATE,
-        "passed" if report.passed else "failed",
+        version_tags.GATE_PASSED if report.passed else version_tags.GATE_FAILED,
     )

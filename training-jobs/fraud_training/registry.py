@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 import urllib.parse
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import mlflow
@@ -43,6 +44,8 @@ class VersionSummary:
     algorithm: str
     gate: str
     metrics: dict[str, float] = field(default_factory=dict)
+    #: "<who>: <why>" of the last promotion to champion, empty if never promoted.
+    promoted: str = ""
 
 
 def registered_versions(client: MlflowClient, name: str) -> list[ModelVersion]:
@@ -71,9 +74,19 @@ def list_versions(client: MlflowClient, name: str) -> list[VersionSummary]:
                 algorithm=run.data.tags.get("algorithm", "?") if run else "?",
                 gate=version.tags.get(version_tags.GATE, "not run"),
                 metrics={k: metrics[k] for k in KEY_METRICS if k in metrics},
+                promoted=_promotion(version.tags),
             )
         )
     return summaries
+
+
+def _promotion(tags: dict[str, str]) -> str:
+    """Who promoted a version and why, as one short phrase."""
+    by = tags.get(version_tags.PROMOTED_BY)
+    if not by:
+        return ""
+    reason = tags.get(version_tags.PROMOTED_REASON, "")
+    return f"{by}: {reason}" if reason else by
 
 
 def alias_version(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
@@ -97,15 +110,32 @@ def model_version(client: MlflowClient, name: str, version: int) -> ModelVersion
         ) from None
 
 
-def promote(client: MlflowClient, name: str, version: int, alias: str = CHAMPION) -> int | None:
+def promote(
+    client: MlflowClient,
+    name: str,
+    version: int,
+    alias: str = CHAMPION,
+    by: str = version_tags.FRAUDCTL,
+    reason: str = version_tags.REASON_MANUAL,
+) -> int | None:
     """Point ``alias`` at ``version`` and return the version it pointed at before, if any.
 
-    A version promoted to champion stops being the challenger: one version is never both.
+    A new champion is tagged with who promoted it and why (``fraudctl models list`` shows it; the
+    operator respects a champion it did not choose instead of reverting it). A version promoted to
+    champion stops being the challenger: one version is never both.
     """
     if alias not in ALIASES:
         raise RegistryError(f"alias: {alias!r} is not one of {', '.join(ALIASES)}")
     model_version(client, name, version)
     previous = alias_version(client, name, alias)
+    if alias == CHAMPION:
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for key, value in (
+            (version_tags.PROMOTED_BY, by),
+            (version_tags.PROMOTED_REASON, reason[:500]),
+            (version_tags.PROMOTED_AT, stamp),
+        ):
+            client.set_model_version_tag(name, str(version), key, value)
     client.set_registered_model_alias(name, alias, str(version))
     if alias == CHAMPION:
         challenger = alias_version(client, name, CHALLENGER)

@@ -10,6 +10,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from fraud_training import version_tags
 from fraud_training.choices import (
     ALIASES,
     CHALLENGER,
@@ -40,7 +41,8 @@ METRIC_HEADERS = {
 
 
 def models_list(name: ModelName = DEFAULT_MODEL_NAME, tracking_uri: TrackingUri = None) -> None:
-    """Show every version of a registered model with its aliases, key metrics and gate result."""
+    """Show every version of a registered model: aliases, key metrics, gate result, and who
+    promoted it and why."""
     from fraud_training.registry import list_versions
     from fraud_training.tracking import mlflow_errors, tracking_target
 
@@ -59,6 +61,7 @@ def models_list(name: ModelName = DEFAULT_MODEL_NAME, tracking_uri: TrackingUri 
     for metric in KEY_METRICS:
         table.add_column(METRIC_HEADERS[metric], justify="right")
     table.add_column("gate")
+    table.add_column("promoted by", overflow="fold")
     for version in versions:
         table.add_row(
             str(version.version),
@@ -66,6 +69,7 @@ def models_list(name: ModelName = DEFAULT_MODEL_NAME, tracking_uri: TrackingUri 
             version.algorithm,
             *(_metric(version.metrics.get(key), key) for key in KEY_METRICS),
             version.gate,
+            version.promoted or "-",
         )
     console.print(table)
 
@@ -73,16 +77,23 @@ def models_list(name: ModelName = DEFAULT_MODEL_NAME, tracking_uri: TrackingUri 
 def promote_command(
     version: Annotated[int, typer.Option("--version", help="Model version to promote.")],
     alias: Annotated[str, typer.Option(help=f"One of {', '.join(ALIASES)}.")] = CHAMPION,
+    reason: Annotated[
+        str, typer.Option(help="Why, recorded on the version (fraudctl models list shows it).")
+    ] = version_tags.REASON_MANUAL,
     name: ModelName = DEFAULT_MODEL_NAME,
     tracking_uri: TrackingUri = None,
 ) -> None:
-    """Point an alias (champion or challenger) at a version, without running the gate."""
+    """Point an alias (champion or challenger) at a version, without running the gate.
+
+    The operator respects a champion moved this way (status shows ExternalPromotion) instead of
+    reverting it; to make it permanent, pin it with the FraudModel's spec.serving.version.
+    """
     from fraud_training.registry import promote
     from fraud_training.tracking import mlflow_errors, tracking_target
 
     target = tracking_target(tracking_uri)
     with mlflow_errors(target.tracking_uri):
-        previous = promote(target.client(), name, version, alias)
+        previous = promote(target.client(), name, version, alias, reason=reason)
     moved = f" (was version {previous})" if previous is not None else ""
     console.print(f"{name}@{alias} -> version {version}{moved}")
 
@@ -122,7 +133,9 @@ def validate_command(
         raise GateFailed(f"{name} version {version} failed the gate: {failed}")
     if promote_on_pass:
         with mlflow_errors(target.tracking_uri):
-            previous = promote(client, name, version, CHAMPION)
+            previous = promote(
+                client, name, version, CHAMPION, reason=version_tags.REASON_GATE_PASSED
+            )
         moved = f" (was version {previous})" if previous is not None else ""
         console.print(f"gate passed: {name}@{CHAMPION} -> version {version}{moved}")
     else:
