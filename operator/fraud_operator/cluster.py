@@ -132,13 +132,18 @@ class Cluster:
         return await self._call(list_)
 
     async def delete(self, api_version: str, kind: str, namespace: str, name: str) -> None:
-        """Delete if present; a kind the cluster does not serve has nothing to delete."""
+        """Delete if present, dependents in the background (a Job's pods go with it); a kind the
+        cluster does not serve has nothing to delete."""
 
         def delete() -> None:
             try:
                 resource = self._resource(api_version, kind)
             except KindNotServed:
                 return
-            resource.delete(name=name, namespace=namespace)
+            resource.delete(
+                name=name,
+                namespace=namespace,
+                body={"propagationPolicy": "Background"},
+            )
 
         await self._call(delete, missing=lambda: None)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 SERVING_ENV_PREFIX = "FRAUDOPS_SERVING_ENV_"
 SERVING_SECRET_PREFIX = "FRAUDOPS_SERVING_SECRET_"
+ALLOWED_TRACKING_URIS = "FRAUDOPS_ALLOWED_TRACKING_URIS"
 # A Secret's name is a DNS subdomain; its keys are [-._a-zA-Z0-9]+ (the API server's rules).
 _SECRET_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
@@ -34,6 +35,11 @@ class OperatorConfig:
     ``serving_secrets`` as ``secretKeyRef`` (a database URL with a password), so the value never
     appears in the Deployment, only the Secret's name: the Secret has to exist in each namespace
     whose FraudModels serve.
+
+    ``allowed_tracking_uris``: the MLflow servers a FraudModel's ``spec.registry.trackingUri`` may
+    name (the operator's own is always allowed). Training, gate and serving pods talk to that
+    server with the FraudModel's model, so an arbitrary URI would let anyone who may write a
+    FraudModel point them at a server of their choosing.
     """
 
     tracking_uri: str = "http://mlflow.fraudops-system.svc:5000"
@@ -41,6 +47,12 @@ class OperatorConfig:
     serving_secrets: dict[str, SecretKey] = field(default_factory=dict)
     job_ttl_seconds: int = 86_400
     operator_namespace: str = "fraudops-system"
+    allowed_tracking_uris: tuple[str, ...] = ()
+
+    def tracking_uri_allowed(self, uri: str) -> bool:
+        """Whether a FraudModel may use the MLflow server at ``uri`` (trailing "/" ignored)."""
+        allowed = {u.rstrip("/") for u in (self.tracking_uri, *self.allowed_tracking_uris)}
+        return uri.rstrip("/") in allowed
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> OperatorConfig:
@@ -72,6 +84,9 @@ class OperatorConfig:
             serving_secrets=secrets,
             job_ttl_seconds=_seconds(env, "FRAUDOPS_JOB_TTL_SECONDS", defaults.job_ttl_seconds),
             operator_namespace=env.get("FRAUDOPS_NAMESPACE", defaults.operator_namespace),
+            allowed_tracking_uris=tuple(
+                uri.strip() for uri in env.get(ALLOWED_TRACKING_URIS, "").split(",") if uri.strip()
+            ),
         )
 
 

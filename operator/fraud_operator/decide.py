@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fraud_operator.observed import ACTIVE, FAILED, Serving, TrainingRun
-from fraud_operator.registry import TAG_GATE_MESSAGE, VersionInfo
+from fraud_operator.registry import VersionInfo
 from fraud_operator.status import (
     NO_CHAMPION,
     NOTHING_TO_SERVE,
@@ -23,6 +23,8 @@ from fraud_operator.status import (
 
 #: ServingReady's reason when no pod serves because the pods cannot start (the phase is Degraded).
 PODS_NOT_STARTING = "PodsNotStarting"
+#: Validated's reason when the gate Job itself failed (registry down past its retries, bad input).
+GATE_ERROR = "GateError"
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,24 @@ class Observation:
     spec_error: str | None = None
     run: TrainingRun | None = None
     candidate: VersionInfo | None = None
+    #: The candidate's gate Job, while the candidate has no decision yet.
+    gate_run: TrainingRun | None = None
     champion: VersionInfo | None = None
+    #: The promotion policy's verdict (:func:`fraud_operator.promotion.plan`).
+    promoted: Condition | None = None
+    promoting: bool = False
+    pin_problem: str | None = None
     serving: Serving | None = None
+
+    @property
+    def gate_error(self) -> bool:
+        """The candidate's gate Job failed without recording a decision."""
+        return (
+            self.candidate is not None
+            and self.candidate.gate is None
+            and self.gate_run is not None
+            and self.gate_run.state == FAILED
+        )
 
 
 @dataclass(frozen=True)
@@ -72,33 +90,30 @@ def _validated(obs: Observation) -> Condition:
     candidate = obs.candidate
     if candidate is None:
         return Condition(VALIDATED, "Unknown", "AwaitingModel", "no new model version to validate")
-    message = candidate.tags.get(TAG_GATE_MESSAGE, "")
+    message = candidate.gate_message
     if candidate.gate == "passed":
         return Condition(VALIDATED, "True", "GatePassed", f"version {candidate.version}: {message}")
     if candidate.gate == "failed":
         return Condition(
             VALIDATED, "False", "GateFailed", f"version {candidate.version}: {message}"
         )
-    return Condition(VALIDATED, "Unknown", "Validating", f"checking version {candidate.version}")
+    if obs.gate_error and obs.gate_run is not None:
+        return Condition(
+            VALIDATED,
+            "False",
+            GATE_ERROR,
+            f"version {candidate.version} could not be validated: {obs.gate_run.message}",
+        )
+    doing = obs.gate_run.message if obs.gate_run else "starting the gate Job"
+    return Condition(VALIDATED, "Unknown", "Validating", f"version {candidate.version}: {doing}")
 
 
 def _promoted(obs: Observation) -> Condition:
-    champion, candidate = obs.champion, obs.candidate
-    if champion is None:
+    if obs.promoted is not None:
+        return obs.promoted
+    if obs.champion is None:
         return Condition(PROMOTED, "False", NO_CHAMPION, "no version holds the champion alias")
-    if candidate is not None and candidate.version != champion.version:
-        if candidate.gate == "failed":
-            return Condition(
-                PROMOTED,
-                "False",
-                "ChampionKept",
-                f"version {candidate.version} was not promoted; version {champion.version} "
-                "remains champion",
-            )
-        return Condition(
-            PROMOTED, "Unknown", "Promoting", f"version {candidate.version} is pending"
-        )
-    return Condition(PROMOTED, "True", "Champion", f"version {champion.version} is champion")
+    return Condition(PROMOTED, "True", "Champion", f"version {obs.champion.version} is champion")
 
 
 def _serving(obs: Observation) -> Condition:
@@ -136,19 +151,17 @@ def _phase(obs: Observation, conditions: dict[str, Condition]) -> tuple[str, str
     run, candidate, champion = obs.run, obs.candidate, obs.champion
     if run is not None and run.state == ACTIVE:
         return "Training", run.message
-    if candidate is not None and candidate.gate is None:
-        return "Validating", f"checking version {candidate.version} against the gate"
-    if (
-        candidate is not None
-        and candidate.gate == "passed"
-        and (champion is None or champion.version != candidate.version)
-    ):
-        return "Promoting", f"promoting version {candidate.version} to champion"
+    if candidate is not None and candidate.gate is None and not obs.gate_error:
+        return "Validating", conditions[VALIDATED].message
+    if obs.promoting:
+        return "Promoting", conditions[PROMOTED].message
     if champion is None:
         if run is None:
             return "Pending", "waiting for the training Job"
         failing = next(c for c in conditions.values() if c.status == "False")
         return "Failed", failing.message
+    if obs.pin_problem:
+        return "Degraded", conditions[PROMOTED].message
     serving = conditions[SERVING_READY]
     if serving.status == "True":
         note = ""
@@ -156,6 +169,8 @@ def _phase(obs: Observation, conditions: dict[str, Condition]) -> tuple[str, str
             note = f"; latest training failed: {run.reason}"
         elif candidate is not None and candidate.gate == "failed":
             note = f"; version {candidate.version} failed the gate"
+        elif obs.gate_error and candidate is not None:
+            note = f"; version {candidate.version} could not be validated ({GATE_ERROR})"
         return "Ready", f"serving version {champion.version}{note}"
     if serving.reason in ("ServingUnavailable", PODS_NOT_STARTING):
         return "Degraded", serving.message

@@ -15,13 +15,15 @@ import asyncio
 import logging
 from typing import Any
 
+import httpx
 import kopf
 
 from fraud_operator.cluster import Cluster, ClusterBusy, load_config
 from fraud_operator.config import OperatorConfig
 from fraud_operator.naming import GROUP, PLURAL, VERSION
-from fraud_operator.reconcile import reconcile
-from fraud_operator.registry import RegistryUnavailable
+from fraud_operator.reconcile import World, reconcile
+from fraud_operator.registry import Registry, RegistryUnavailable
+from fraud_operator.rollout import converge
 from fraud_operator.status import changes
 
 ANNOTATION_PREFIX = "kopf.fraudops.io"
@@ -55,9 +57,21 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     settings.networking.connect_timeout = 10
     settings.peering.standalone = True  # one replica, Recreate strategy: nobody to peer with
     load_config()
-    memo.cluster = Cluster()
     memo.config = OperatorConfig.from_env()
+    memo.http = httpx.AsyncClient()
+    registries: dict[str, Registry] = {}
+
+    def registry(uri: str) -> Registry:
+        return registries.setdefault(uri, Registry(uri, memo.http))
+
+    memo.world = World(cluster=Cluster(), registry=registry, converge=converge)
     memo.locks = {}
+
+
+@kopf.on.cleanup()
+async def close(memo: kopf.Memo, **_: Any) -> None:
+    """Close the registry's connection pool on shutdown."""
+    await memo.http.aclose()
 
 
 async def _reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo) -> None:
@@ -65,7 +79,7 @@ async def _reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo) -> Non
     lock = memo.locks.setdefault(body.metadata.uid, asyncio.Lock())
     async with lock:
         try:
-            new = await reconcile(memo.cluster, body, memo.config)
+            new = await reconcile(memo.world, body, memo.config)
         except RegistryUnavailable as error:
             raise kopf.TemporaryError(f"MLflow registry unavailable: {error}", delay=15) from error
         except ClusterBusy as error:

@@ -1,6 +1,7 @@
 """Names and labels of a FraudModel's children, derived from the object alone.
 
-Deriving every name from the FraudModel (and, for training, its generation) is what makes
+Deriving every name from the FraudModel (for training, the hash of its training spec; for the gate,
+the version it judges) is what makes
 reconciliation idempotent: a repeated reconcile or a restarted operator computes the same name and
 finds the child it created before instead of starting a duplicate.
 """
@@ -19,6 +20,10 @@ API_VERSION = f"{GROUP}/{VERSION}"
 
 LABEL_MODEL = f"{GROUP}/fraudmodel"
 LABEL_GENERATION = f"{GROUP}/generation"
+#: The training spec's hash (:func:`fraud_operator.builders.training.training_hash`) a Job trains.
+LABEL_TRAINING_HASH = f"{GROUP}/training-hash"
+#: The model version a gate Job judges.
+LABEL_MODEL_VERSION = f"{GROUP}/model-version"
 LABEL_COMPONENT = "app.kubernetes.io/component"
 MAX_NAME = 63
 SERVING_PORT = 8080
@@ -32,9 +37,14 @@ def _fit(name: str, limit: int = MAX_NAME) -> str:
     return f"{name[: limit - 9].rstrip('-')}-{digest}"
 
 
-def training_job_name(model_name: str, generation: int) -> str:
-    """The one training Job of a generation (also the name of its ConfigMap)."""
-    return _fit(f"{model_name}-train-g{generation}")
+def training_job_name(model_name: str, training_hash: str) -> str:
+    """The one training Job of a training spec (also the name of its ConfigMap)."""
+    return _fit(f"{model_name}-train-{training_hash}")
+
+
+def gate_job_name(model_name: str, version: str) -> str:
+    """The one gate Job of a candidate version."""
+    return _fit(f"{model_name}-gate-v{version}")
 
 
 def retrain_cronjob_name(model_name: str) -> str:

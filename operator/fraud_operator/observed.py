@@ -24,7 +24,7 @@ BLOCKED_REASONS = frozenset(
 
 @dataclass(frozen=True)
 class TrainingRun:
-    """A training Job's outcome, with the reason a person needs when it failed."""
+    """A Job's outcome (training or gate), with the reason a person needs when it failed."""
 
     name: str
     state: str  # ACTIVE, SUCCEEDED or FAILED
@@ -57,8 +57,10 @@ def _termination(pods: Sequence[Mapping[str, Any]]) -> str:
     return max(details)[1] if details else ""
 
 
-def training_run(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> TrainingRun:
-    """The state of a training Job from its conditions, and why it failed from its pods."""
+def training_run(
+    job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], activity: str = "training"
+) -> TrainingRun:
+    """The state of a Job from its conditions, and why it failed from its pods."""
     name = job["metadata"]["name"]
     if (done := _true_condition(job, "Complete")) is not None:
         completed = (job.get("status") or {}).get("completionTime") or done.get(
@@ -70,7 +72,7 @@ def training_run(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> T
         if detail := _termination(pods):
             message += f"; {detail}"
         return TrainingRun(name, FAILED, failed.get("reason") or "JobFailed", message)
-    return TrainingRun(name, ACTIVE, "JobRunning", f"Job {name} is training")
+    return TrainingRun(name, ACTIVE, "JobRunning", f"Job {name} is {activity}")
 
 
 def newest(objects: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:

@@ -1,18 +1,23 @@
 """The one reconcile: look at the world, take the next step, write what is true into status.
 
 Called from ``on.create``, ``on.update``, ``on.resume`` and a timer alike. Every step is idempotent
-and derived from the cluster and the registry, never from memory: names come from the object and
-its generation, the gate's decision lives on the model version, the serving version is asked of the
-pods themselves.
+and derived from the cluster and the registry, never from memory: a training Job's name comes from
+the hash of the training spec, a gate Job's from the version it judges, the gate's decision and
+every promotion live on the model versions, the serving version is asked of the pods themselves.
+Heavy work runs in Jobs; this process only creates objects, reads tags and moves aliases.
 """
 
 from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+from fraud_training import version_tags
+
+from fraud_operator.builders.gate import build_gate_job
 from fraud_operator.builders.serving import (
     ADMIN_TOKEN_KEY,
     build_admin_secret,
@@ -27,42 +32,100 @@ from fraud_operator.builders.training import (
     build_training_configmap,
     build_training_job,
     tracking_uri,
+    training_hash,
 )
-from fraud_operator.cluster import Cluster, KindNotServed
+from fraud_operator.cluster import KindNotServed
 from fraud_operator.config import OperatorConfig
+from fraud_operator.crd import with_defaults
 from fraud_operator.decide import Observation, decide
-from fraud_operator.gate import policy, summary
 from fraud_operator.naming import (
+    LABEL_COMPONENT,
     LABEL_MODEL,
+    LABEL_TRAINING_HASH,
+    gate_job_name,
     registered_model_name,
     retrain_cronjob_name,
     selector,
     serving_name,
 )
-from fraud_operator.observed import SUCCEEDED, Serving, TrainingRun, newest, training_run
-from fraud_operator.registry import Registry, VersionInfo
-from fraud_operator.rollout import converge
+from fraud_operator.observed import FAILED, SUCCEEDED, Serving, TrainingRun, newest, training_run
+from fraud_operator.promotion import DropChallenger, Plan, Promote, SetChallenger, plan
+from fraud_operator.registry import (
+    CHALLENGER,
+    CHAMPION,
+    RegistryAPI,
+    VersionInfo,
+    by_alias,
+    by_job,
+)
 from fraud_operator.status import merge_conditions, now_iso
 from fraud_operator.validation import spec_problem
 
+JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
+
+
+class ClusterAPI(Protocol):
+    """The cluster calls the reconciler makes (:class:`fraud_operator.cluster.Cluster`, or an
+    in-memory fake in tests)."""
+
+    async def apply(self, body: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    async def create_if_absent(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], bool]: ...
+
+    async def get(
+        self, api_version: str, kind: str, namespace: str, name: str
+    ) -> dict[str, Any] | None: ...
+
+    async def list(
+        self, api_version: str, kind: str, namespace: str, labels: Mapping[str, str]
+    ) -> list[dict[str, Any]]: ...
+
+    async def delete(self, api_version: str, kind: str, namespace: str, name: str) -> None: ...
+
+
+Converge = Callable[[Sequence[Mapping[str, Any]], int, str, str], Awaitable[Serving]]
+
+
+@dataclass(frozen=True)
+class World:
+    """What a reconcile talks to: the cluster, the registry of a tracking URI, the serving pods."""
+
+    cluster: ClusterAPI
+    registry: Callable[[str], RegistryAPI]
+    converge: Converge
+
 
 async def ensure_training(
-    cluster: Cluster, fm: Mapping[str, Any], config: OperatorConfig
-) -> int | None:
-    """The current generation's ConfigMap and Job exist; returns the generation to record.
+    cluster: ClusterAPI, fm: Mapping[str, Any], config: OperatorConfig, digest: str
+) -> str | None:
+    """The training spec's ConfigMap and Job exist; returns the hash to record.
 
-    ``status.trainingGeneration`` records that a generation's Job was started, so that a Job removed
-    by its TTL is not started again; None when it already says so.
+    ``status.trainingHash`` records that the Job of a training spec was started, so that a Job
+    removed by its TTL is not started again; None when it already says so.
     """
-    generation = fm["metadata"]["generation"]
-    if (fm.get("status") or {}).get("trainingGeneration") == generation:
+    if (fm.get("status") or {}).get("trainingHash") == digest:
         return None
     await cluster.apply(build_training_configmap(fm, config))
     await cluster.create_if_absent(build_training_job(fm, config))
-    return generation
+    return digest
 
 
-async def ensure_schedule(cluster: Cluster, fm: Mapping[str, Any], config: OperatorConfig) -> None:
+async def delete_superseded(cluster: ClusterAPI, fm: Mapping[str, Any], digest: str) -> None:
+    """Training Jobs (and their ConfigMaps) of an earlier training spec are deleted, running or
+    not: what they would register is no longer what the FraudModel asks for."""
+    meta = fm["metadata"]
+    wanted = {LABEL_MODEL: meta["name"], LABEL_COMPONENT: "training"}
+    for api_version, kind in (("batch/v1", "Job"), ("v1", "ConfigMap")):
+        for child in await cluster.list(api_version, kind, meta["namespace"], wanted):
+            if (child["metadata"].get("labels") or {}).get(LABEL_TRAINING_HASH) != digest:
+                await cluster.delete(
+                    api_version, kind, meta["namespace"], child["metadata"]["name"]
+                )
+
+
+async def ensure_schedule(
+    cluster: ClusterAPI, fm: Mapping[str, Any], config: OperatorConfig
+) -> None:
     """The retraining CronJob matches ``retraining.schedule``, or is gone without one."""
     cronjob = build_retrain_cronjob(fm, config)
     if cronjob is None:
@@ -74,40 +137,62 @@ async def ensure_schedule(cluster: Cluster, fm: Mapping[str, Any], config: Opera
         await cluster.apply(cronjob)
 
 
-async def latest_run(cluster: Cluster, fm: Mapping[str, Any]) -> TrainingRun | None:
-    """The newest training Job (the generation's or a scheduled one) and how it went."""
-    meta = fm["metadata"]
-    jobs = await cluster.list("batch/v1", "Job", meta["namespace"], {LABEL_MODEL: meta["name"]})
-    job = newest(jobs)
+async def _run(
+    cluster: ClusterAPI, namespace: str, job: Mapping[str, Any] | None, activity: str
+) -> TrainingRun | None:
+    """A Job's state; its pods are read only when it failed (to say why)."""
     if job is None:
         return None
-    pods = await cluster.list(
-        "v1", "Pod", meta["namespace"], {"batch.kubernetes.io/job-name": job["metadata"]["name"]}
-    )
-    return training_run(job, pods)
+    run = training_run(job, [], activity)
+    if run.state != FAILED:
+        return run
+    pods = await cluster.list("v1", "Pod", namespace, {JOB_NAME_LABEL: job["metadata"]["name"]})
+    return training_run(job, pods, activity)
 
 
-async def gate_and_promote(
-    registry: Registry,
-    model: str,
-    candidate: VersionInfo,
-    champion: VersionInfo | None,
-    validation: Mapping[str, Any],
-) -> tuple[VersionInfo, VersionInfo | None]:
-    """Decide the gate once for ``candidate``; promote it when it passes."""
-    if candidate.gate is None:
-        report = await registry.judge(model, candidate.version, policy(validation))
-        await registry.record_gate(model, candidate.version, report.passed, summary(report))
-        candidate = (
-            await registry.version_for_job(model, candidate.tags["fraudops.io/job"]) or candidate
-        )
-    if candidate.gate == "passed" and (champion is None or champion.version != candidate.version):
-        await registry.promote(model, candidate.version)
-        champion = await registry.champion(model)
-    return candidate, champion
+async def latest_run(cluster: ClusterAPI, fm: Mapping[str, Any], digest: str) -> TrainingRun | None:
+    """The newest training Job of the current training spec (its own or a scheduled one)."""
+    meta = fm["metadata"]
+    labels = {LABEL_MODEL: meta["name"], LABEL_TRAINING_HASH: digest}
+    jobs = await cluster.list("batch/v1", "Job", meta["namespace"], labels)
+    return await _run(cluster, meta["namespace"], newest(jobs), "training")
 
 
-async def admin_token(cluster: Cluster, fm: Mapping[str, Any]) -> str:
+async def ensure_gate(
+    cluster: ClusterAPI, fm: Mapping[str, Any], config: OperatorConfig, candidate: VersionInfo
+) -> TrainingRun | None:
+    """The candidate's gate Job exists while it has no decision; how that Job is doing."""
+    if candidate.gate is not None:
+        return None
+    meta = fm["metadata"]
+    name = gate_job_name(meta["name"], candidate.version)
+    job = await cluster.get("batch/v1", "Job", meta["namespace"], name)
+    if job is None:
+        job, _ = await cluster.create_if_absent(build_gate_job(fm, config, candidate.version))
+    return await _run(cluster, meta["namespace"], job, f"validating version {candidate.version}")
+
+
+async def carry_out(registry: RegistryAPI, model: str, decided: Plan, now: str) -> None:
+    """Make the registry say what the policy decided (tags before the alias, as fraudctl does)."""
+    for action in decided.actions:
+        if isinstance(action, Promote):
+            await registry.set_tags(
+                model,
+                action.version,
+                {
+                    version_tags.PROMOTED_BY: version_tags.OPERATOR,
+                    version_tags.PROMOTED_REASON: action.reason,
+                    version_tags.PROMOTED_AT: now,
+                },
+            )
+            await registry.set_alias(model, CHAMPION, action.version)
+        elif isinstance(action, SetChallenger):
+            await registry.set_alias(model, CHALLENGER, action.version)
+        elif isinstance(action, DropChallenger):
+            await registry.delete_alias(model, CHALLENGER)
+
+
+async def admin_token(cluster: ClusterAPI, fm: Mapping[str, Any]) -> str:
     """The serving pods' admin token, created once per FraudModel."""
     secret, _ = await cluster.create_if_absent(build_admin_secret(fm, secrets.token_urlsafe(32)))
     if "stringData" in secret:
@@ -115,7 +200,7 @@ async def admin_token(cluster: Cluster, fm: Mapping[str, Any]) -> str:
     return base64.b64decode(secret["data"][ADMIN_TOKEN_KEY]).decode()
 
 
-async def _remove_other_runtime(cluster: Cluster, fm: Mapping[str, Any], runtime: str) -> None:
+async def _remove_other_runtime(cluster: ClusterAPI, fm: Mapping[str, Any], runtime: str) -> None:
     """Switching ``serving.runtime`` removes what the other runtime had created."""
     meta = fm["metadata"]
     name, namespace = serving_name(meta["name"]), meta["namespace"]
@@ -131,11 +216,12 @@ async def _remove_other_runtime(cluster: Cluster, fm: Mapping[str, Any], runtime
 
 
 async def ensure_serving(
-    cluster: Cluster, fm: Mapping[str, Any], config: OperatorConfig, champion: VersionInfo
+    world: World, fm: Mapping[str, Any], config: OperatorConfig, champion: VersionInfo
 ) -> Serving:
     """Serving objects exist for the chosen runtime and every ready pod serves the champion."""
-    meta, serving_spec = fm["metadata"], fm["spec"].get("serving", {})
-    runtime = serving_spec.get("runtime", "fastapi")
+    cluster = world.cluster
+    meta, serving_spec = fm["metadata"], fm["spec"]["serving"]
+    runtime = serving_spec["runtime"]
     token = await admin_token(cluster, fm)
     await _remove_other_runtime(cluster, fm, runtime)
     if runtime == "kserve":
@@ -154,13 +240,10 @@ async def ensure_serving(
         await cluster.apply(build_service(fm))
         await cluster.apply(build_hpa(fm))
     pods = await cluster.list("v1", "Pod", meta["namespace"], selector(meta["name"], "serving"))
-    wanted = serving_spec.get("minReplicas", 1)
-    return await converge(pods, wanted, champion.version, token)
+    return await world.converge(pods, serving_spec["minReplicas"], champion.version, token)
 
 
-def status_patch(
-    fm: Mapping[str, Any], obs: Observation, training_generation: int | None
-) -> dict[str, Any]:
+def status_patch(fm: Mapping[str, Any], obs: Observation, digest: str | None) -> dict[str, Any]:
     """The status to write: derived from the observation, conditions merged with the old ones."""
     old = fm.get("status") or {}
     verdict = decide(obs)
@@ -173,12 +256,14 @@ def status_patch(
             old.get("conditions", []), verdict.conditions, generation, now_iso()
         ),
     }
-    if training_generation is not None:
-        new["trainingGeneration"] = training_generation
+    if digest is not None:
+        new["trainingHash"] = digest
     if obs.run is not None:
         new["trainingJob"] = obs.run.name
         if obs.run.state == SUCCEEDED and obs.run.completed_at:
             new["lastTrainedAt"] = obs.run.completed_at
+    if obs.gate_run is not None:
+        new["gateJob"] = obs.gate_run.name
     if obs.candidate is not None:
         new["candidateVersion"] = obs.candidate.version
     if obs.champion is not None:
@@ -198,28 +283,56 @@ def status_patch(
 
 
 async def reconcile(
-    cluster: Cluster, fm: Mapping[str, Any], config: OperatorConfig
+    world: World, body: Mapping[str, Any], config: OperatorConfig
 ) -> dict[str, Any]:
     """One pass over a FraudModel; returns the status it should have now."""
+    fm = with_defaults(body)
     meta, spec = fm["metadata"], fm["spec"]
-    problem = spec_problem(spec)
+    problem = spec_problem(spec, config)
     if problem:
         return status_patch(fm, Observation(spec_error=problem), None)
 
-    training_generation = await ensure_training(cluster, fm, config)
+    cluster = world.cluster
+    digest = training_hash(spec)
+    started = await ensure_training(cluster, fm, config, digest)
+    await delete_superseded(cluster, fm, digest)
     await ensure_schedule(cluster, fm, config)
-    run = await latest_run(cluster, fm)
+    run = await latest_run(cluster, fm, digest)
 
     model = registered_model_name(meta["namespace"], meta["name"], spec)
-    registry = Registry(tracking_uri(spec, config))
-    champion = await registry.champion(model)
-    candidate = None
-    if run is not None and run.state == SUCCEEDED:
-        candidate = await registry.version_for_job(model, run.name)
-        if candidate is not None:
-            candidate, champion = await gate_and_promote(
-                registry, model, candidate, champion, spec.get("validation", {})
-            )
-    serving = await ensure_serving(cluster, fm, config, champion) if champion else None
-    obs = Observation(run=run, candidate=candidate, champion=champion, serving=serving)
-    return status_patch(fm, obs, training_generation)
+    registry = world.registry(tracking_uri(spec, config))
+    versions = await registry.versions(model)
+    candidate = by_job(versions, run.name) if run is not None and run.state == SUCCEEDED else None
+    gate_run = await ensure_gate(cluster, fm, config, candidate) if candidate else None
+
+    old = fm.get("status") or {}
+    announced = (
+        candidate is not None
+        and old.get("phase") == "Promoting"
+        and old.get("candidateVersion") == candidate.version
+    )
+    decided = plan(versions, model, candidate, spec["serving"].get("version"), announced)
+    await carry_out(registry, model, decided, now_iso())
+    champion = next((v for v in versions if v.version == decided.champion), None)
+    if champion is None and (held := by_alias(versions, CHAMPION)) is not None:
+        champion = held
+    if champion is not None:
+        champion = VersionInfo(
+            champion.version,
+            champion.run_id,
+            champion.tags,
+            champion.aliases,
+            await registry.run_metrics(champion.run_id),
+        )
+    serving = await ensure_serving(world, fm, config, champion) if champion else None
+    obs = Observation(
+        run=run,
+        candidate=candidate,
+        gate_run=gate_run,
+        champion=champion,
+        promoted=decided.promoted,
+        promoting=decided.promoting,
+        pin_problem=decided.pin_problem,
+        serving=serving,
+    )
+    return status_patch(fm, obs, started)

@@ -1,41 +1,30 @@
-"""What the operator asks of MLflow, off the event loop and bounded in time.
+"""What the operator asks of MLflow: read versions and their tags, move aliases, write tags.
 
-MLflow's client is blocking and retries HTTP errors for minutes by default; every call here runs in
-a worker thread under a deadline and fails fast as :class:`RegistryUnavailable`, which the
-reconciler turns into a ``kopf.TemporaryError`` (back off, retry) instead of a stuck handler.
-The gate's decision is written to the model version as tags, so it is made once per version and
-survives operator restarts.
+The operator speaks MLflow's REST API (JSON over HTTP) directly rather than through the ``mlflow``
+package: it never downloads an artifact, loads a model or unpickles anything, whatever the tracking
+server returns, and it does not carry MLflow's import weight. Every request is asynchronous with
+a deadline; a timeout, a refused connection or a 5xx becomes :class:`RegistryUnavailable`, which
+the reconciler turns into a ``kopf.TemporaryError`` (back off, retry) instead of a stuck handler.
+
+The registry holds every decision (the gate's on the version, promotions as aliases and tags), so
+a restarted operator finds them there.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
+import httpx
 from fraud_training import version_tags
-from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
-TAG_JOB = version_tags.JOB
-TAG_GATE = version_tags.GATE
-TAG_GATE_MESSAGE = "gate_message"
-CALL_TIMEOUT_SECONDS = 30.0
-#: The gate downloads two models and a hold-out and scores them.
-GATE_TIMEOUT_SECONDS = 300.0
-
-# Bound MLflow's own HTTP retries so that our deadline, not its back-off, decides.
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
-
-if TYPE_CHECKING:
-    from fraud_training.gate import GatePolicy, GateReport
-
-T = TypeVar("T")
+API = "/api/2.0/mlflow"
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+SEARCH_PAGE = 200
+NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
 
 
 class RegistryUnavailable(Exception):
@@ -44,104 +33,153 @@ class RegistryUnavailable(Exception):
 
 @dataclass(frozen=True)
 class VersionInfo:
-    """A registered model version with what the gate and the status need."""
+    """A registered model version as the policy and the status need it."""
 
     version: str
     run_id: str
-    metrics: dict[str, float]
-    tags: dict[str, str]
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    metrics: dict[str, float] = field(default_factory=dict)
 
     @property
     def gate(self) -> str | None:
         """ "passed" or "failed" once the gate has decided, else None."""
-        return self.tags.get(TAG_GATE)
+        return self.tags.get(version_tags.GATE)
+
+    @property
+    def gate_message(self) -> str:
+        return self.tags.get(version_tags.GATE_MESSAGE, "")
+
+    @property
+    def promoted_by(self) -> str | None:
+        """Who last made this version champion (None: nobody recorded it)."""
+        return self.tags.get(version_tags.PROMOTED_BY)
+
+    @property
+    def promoted_reason(self) -> str:
+        return self.tags.get(version_tags.PROMOTED_REASON, "")
+
+    @property
+    def number(self) -> int:
+        return int(self.version)
 
 
-async def _call(fn: Callable[..., T], *args: Any, timeout: float = CALL_TIMEOUT_SECONDS) -> T:
-    """Run a blocking MLflow call in a thread with a deadline."""
-    try:
-        return await asyncio.wait_for(asyncio.to_thread(fn, *args), timeout)
-    except TimeoutError as error:
-        raise RegistryUnavailable(f"MLflow did not answer within {timeout:.0f}s") from error
-    except MlflowException as error:
-        if getattr(error, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
-            raise
-        raise RegistryUnavailable(f"MLflow: {error.message}") from error
-    except OSError as error:
-        raise RegistryUnavailable(f"MLflow unreachable: {error}") from error
+class RegistryAPI(Protocol):
+    """The registry calls the reconciler makes (implemented over HTTP here, in memory in tests)."""
+
+    async def versions(self, model: str) -> list[VersionInfo]: ...
+
+    async def run_metrics(self, run_id: str) -> dict[str, float]: ...
+
+    async def set_alias(self, model: str, alias: str, version: str) -> None: ...
+
+    async def delete_alias(self, model: str, alias: str) -> None: ...
+
+    async def set_tags(self, model: str, version: str, tags: Mapping[str, str]) -> None: ...
+
+
+def _version(body: Mapping[str, Any], aliases: Mapping[str, Sequence[str]]) -> VersionInfo:
+    version = str(body["version"])
+    return VersionInfo(
+        version=version,
+        run_id=body.get("run_id", ""),
+        tags={t["key"]: t.get("value", "") for t in body.get("tags") or []},
+        aliases=tuple(sorted(aliases.get(version, ()))),
+    )
+
+
+def _quoted(name: str) -> str:
+    return name.replace("'", "\\'")
 
 
 class Registry:
-    """The registry of one tracking URI."""
+    """MLflow's model registry at one tracking URI, over its REST API."""
 
-    def __init__(self, tracking_uri: str) -> None:
-        self.tracking_uri = tracking_uri
-        self._client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    def __init__(self, tracking_uri: str, http: httpx.AsyncClient) -> None:
+        self.tracking_uri = tracking_uri.rstrip("/")
+        self._http = http
 
-    def _info(self, model_version: Any) -> VersionInfo:
-        run = self._client.get_run(model_version.run_id)
-        return VersionInfo(
-            version=str(model_version.version),
-            run_id=model_version.run_id,
-            metrics=dict(run.data.metrics),
-            tags=dict(model_version.tags or {}),
-        )
-
-    def _version_for_job(self, model: str, job: str) -> VersionInfo | None:
+    async def _call(
+        self, method: str, path: str, params: Mapping[str, Any] | None = None, body: Any = None
+    ) -> dict[str, Any] | None:
+        """One request; None for "does not exist", :class:`RegistryUnavailable` for outages."""
+        url = f"{self.tracking_uri}{API}/{path}"
         try:
-            found = self._client.search_model_versions(f"name = '{model}'")
-        except MlflowException as error:
-            if getattr(error, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
-                return None
-            raise
-        matching = [v for v in found if (v.tags or {}).get(TAG_JOB) == job]
-        if not matching:
+            answer = await self._http.request(
+                method, url, params=params, json=body, timeout=TIMEOUT
+            )
+        except httpx.HTTPError as error:
+            raise RegistryUnavailable(
+                f"MLflow at {self.tracking_uri} unreachable: {error}"
+            ) from error
+        if answer.status_code == 404 or (answer.status_code == 400 and NOT_FOUND in answer.text):
             return None
-        return self._info(max(matching, key=lambda v: int(v.version)))
-
-    async def version_for_job(self, model: str, job: str) -> VersionInfo | None:
-        """The version the training Job ``job`` registered, if it got that far."""
-        return await _call(self._version_for_job, model, job)
-
-    def _by_alias(self, model: str, alias: str) -> VersionInfo | None:
+        if answer.status_code >= 400:
+            raise RegistryUnavailable(
+                f"MLflow at {self.tracking_uri} answered {answer.status_code} to {path}: "
+                f"{answer.text[:300]}"
+            )
         try:
-            return self._info(self._client.get_model_version_by_alias(model, alias))
-        except MlflowException as error:
-            if getattr(error, "error_code", "") in (
-                "RESOURCE_DOES_NOT_EXIST",
-                "INVALID_PARAMETER_VALUE",
-            ):
-                return None
-            raise
+            return answer.json()
+        except ValueError as error:
+            raise RegistryUnavailable(f"MLflow answered {path} with non-JSON") from error
 
-    async def champion(self, model: str) -> VersionInfo | None:
-        """The version holding the champion alias, or None before the first promotion."""
-        return await _call(self._by_alias, model, CHAMPION)
+    async def versions(self, model: str) -> list[VersionInfo]:
+        """Every version of ``model`` with tags and aliases, oldest first; [] before the first.
 
-    def _judge(self, model: str, version: str, policy: GatePolicy) -> GateReport:
-        from fraud_training.gate import validate_version  # the training stack, only when gating
-
-        return validate_version(self._client, model, int(version), policy)
-
-    async def judge(self, model: str, version: str, policy: GatePolicy) -> GateReport:
-        """Run the validation gate on ``version`` (re-scored with the champion on one hold-out)."""
-        return await _call(self._judge, model, version, policy, timeout=GATE_TIMEOUT_SECONDS)
-
-    def _record_gate(self, model: str, version: str, passed: bool, message: str) -> None:
-        self._client.set_model_version_tag(model, version, TAG_GATE_MESSAGE, message[:4000])
-        if not passed:
-            self._client.set_registered_model_alias(model, CHALLENGER, version)
-        self._client.set_model_version_tag(
-            model, version, TAG_GATE, "passed" if passed else "failed"
-        )
-
-    async def record_gate(self, model: str, version: str, passed: bool, message: str) -> None:
-        """Write the gate's decision on the version (the decision tag last: it marks 'done').
-
-        A version that failed keeps the challenger alias, so a person can find and inspect it.
+        Two requests (a page of a search holds 200 versions): the search answers with tags but
+        without aliases, which the registered model itself lists.
         """
-        await _call(self._record_gate, model, version, passed, message)
+        registered = await self._call("GET", "registered-models/get", params={"name": model})
+        if registered is None:
+            return []
+        aliases: dict[str, list[str]] = {}
+        for entry in (registered.get("registered_model") or {}).get("aliases") or []:
+            aliases.setdefault(str(entry["version"]), []).append(entry["alias"])
+        found: list[VersionInfo] = []
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {
+                "filter": f"name='{_quoted(model)}'",
+                "max_results": SEARCH_PAGE,
+            }
+            if token:
+                params["page_token"] = token
+            page = await self._call("GET", "model-versions/search", params=params) or {}
+            found += [_version(v, aliases) for v in page.get("model_versions") or []]
+            token = page.get("next_page_token")
+            if not token:
+                return sorted(found, key=lambda v: v.number)
 
-    async def promote(self, model: str, version: str) -> None:
-        """Make ``version`` the champion (the alias moves; the old version stays registered)."""
-        await _call(self._client.set_registered_model_alias, model, CHAMPION, version)
+    async def run_metrics(self, run_id: str) -> dict[str, float]:
+        """The latest value of every metric of a run ({} when the run is gone)."""
+        answer = await self._call("GET", "runs/get", params={"run_id": run_id}) or {}
+        metrics = ((answer.get("run") or {}).get("data") or {}).get("metrics") or []
+        return {m["key"]: float(m["value"]) for m in metrics}
+
+    async def set_alias(self, model: str, alias: str, version: str) -> None:
+        body = {"name": model, "alias": alias, "version": version}
+        await self._call("POST", "registered-models/alias", body=body)
+
+    async def delete_alias(self, model: str, alias: str) -> None:
+        await self._call("DELETE", "registered-models/alias", body={"name": model, "alias": alias})
+
+    async def set_tags(self, model: str, version: str, tags: Mapping[str, str]) -> None:
+        for key, value in tags.items():
+            body = {"name": model, "version": version, "key": key, "value": value}
+            await self._call("POST", "model-versions/set-tag", body=body)
+
+
+def by_alias(versions: Sequence[VersionInfo], alias: str) -> VersionInfo | None:
+    """The version carrying ``alias``, if any."""
+    return next((v for v in versions if alias in v.aliases), None)
+
+
+def by_job(versions: Sequence[VersionInfo], job: str) -> VersionInfo | None:
+    """The newest version the training Job ``job`` registered (its tag is written last)."""
+    matching = [v for v in versions if v.tags.get(version_tags.JOB) == job]
+    return max(matching, key=lambda v: v.number) if matching else None
+
+
+def by_number(versions: Sequence[VersionInfo], number: int) -> VersionInfo | None:
+    return next((v for v in versions if v.number == number), None)

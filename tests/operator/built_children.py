@@ -34,7 +34,7 @@ def builders() -> Iterator[Callable[..., dict[str, Any] | None]]:
 
 
 def _arguments(builder: Callable[..., Any], fm: dict[str, Any]) -> dict[str, Any]:
-    known = {"fm": fm, "config": OperatorConfig(), "token": "t0ken"}
+    known = {"fm": fm, "config": OperatorConfig(), "token": "t0ken", "version": "3"}
     wanted = inspect.signature(builder).parameters
     unknown = set(wanted) - set(known)
     if unknown:

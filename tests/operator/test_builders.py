@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from built_children import all_children
 from crd_defaults import fraud_model
+from fraud_operator.builders.gate import build_gate_job
 from fraud_operator.builders.serving import (
     ADMIN_TOKEN_KEY,
     build_admin_secret,
@@ -21,6 +22,7 @@ from fraud_operator.builders.training import (
     build_retrain_cronjob,
     build_training_configmap,
     build_training_job,
+    training_hash,
 )
 from fraud_operator.config import OperatorConfig, SecretKey
 from fraud_operator.naming import (
@@ -76,11 +78,75 @@ def test_the_same_object_gets_the_same_child_names() -> None:
     assert names() == names()
 
 
-def test_a_new_generation_gets_a_new_training_job() -> None:
+def test_a_new_generation_with_the_same_training_spec_keeps_its_training_job() -> None:
     first = build_training_job(fraud_model(MINIMAL_SPEC, generation=1), CONFIG)
     second = build_training_job(fraud_model(MINIMAL_SPEC, generation=2), CONFIG)
 
-    assert first["metadata"]["name"] != second["metadata"]["name"]
+    assert first["metadata"]["name"] == second["metadata"]["name"]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"data": {"synthetic": {"rows": 20_000, "seed": 7}}},
+        {"training": {"algorithm": "lightgbm"}},
+        {"registry": {"modelName": "cards"}},
+    ],
+    ids=["data", "training", "registry"],
+)
+def test_an_edit_to_what_is_trained_gets_a_new_training_job(edit: dict[str, Any]) -> None:
+    before = build_training_job(model(), CONFIG)
+    after = build_training_job(model(**edit), CONFIG)
+
+    assert before["metadata"]["name"] != after["metadata"]["name"]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [{"serving": {"maxReplicas": 8}}, {"validation": {"minPrAuc": 0.7}}],
+    ids=["serving", "validation"],
+)
+def test_serving_and_validation_edits_do_not_change_the_training_job(
+    edit: dict[str, Any],
+) -> None:
+    assert training_hash(model()["spec"]) == training_hash(model(**edit)["spec"])
+
+
+def test_the_gate_job_is_named_from_the_model_and_the_version() -> None:
+    fm = model()
+
+    assert build_gate_job(fm, CONFIG, "4")["metadata"]["name"] == "card-fraud-gate-v4"
+
+
+def test_the_gate_job_passes_the_current_validation_policy_and_runs_no_training() -> None:
+    fm = model(validation={"minRocAuc": 0.95, "minPrAuc": 0.6, "maxRegression": 0.01})
+
+    command = container(build_gate_job(fm, CONFIG, "4")["spec"]["template"]["spec"])["command"]
+
+    assert command[:3] == ["python", "-m", "fraud_training.gate_job"]
+    options = dict(zip(command[3::2], command[4::2], strict=True))
+    assert options == {
+        "--model": "risk-card-fraud",
+        "--version": "4",
+        "--min-roc-auc": "0.95",
+        "--min-pr-auc": "0.6",
+        "--max-regression": "0.01",
+    }
+
+
+def test_the_gate_job_asks_for_less_than_training() -> None:
+    fm = model()
+    gate = container(build_gate_job(fm, CONFIG, "1")["spec"]["template"]["spec"])
+    train = container(build_training_job(fm, CONFIG)["spec"]["template"]["spec"])
+
+    mebibytes = {"Mi": 1, "Gi": 1024}
+
+    def memory(resources: dict[str, Any]) -> int:
+        quantity = resources["requests"]["memory"]
+        return int(quantity[:-2]) * mebibytes[quantity[-2:]]
+
+    assert memory(gate["resources"]) < memory(train["resources"])
+    assert gate["image"] == train["image"]
 
 
 def test_serving_keeps_its_name_across_generations() -> None:
@@ -93,15 +159,15 @@ def test_serving_keeps_its_name_across_generations() -> None:
 def test_long_names_are_shortened_to_63_characters() -> None:
     name = "a" * 63
 
-    assert len(training_job_name(name, 123)) == MAX_NAME
+    assert len(training_job_name(name, "0123456789")) == MAX_NAME
     assert len(serving_name(name)) == MAX_NAME
 
 
 def test_shortened_names_are_stable_and_keep_distinct_objects_apart() -> None:
     one, other = "a" * 60 + "one", "a" * 60 + "two"
 
-    assert training_job_name(one, 1) == training_job_name(one, 1)
-    assert training_job_name(one, 1) != training_job_name(other, 1)
+    assert training_job_name(one, "h") == training_job_name(one, "h")
+    assert training_job_name(one, "h") != training_job_name(other, "h")
 
 
 def test_the_cronjob_name_leaves_room_for_the_suffix_of_its_jobs() -> None:
@@ -149,7 +215,7 @@ def test_configmap_holds_the_spec_the_job_trains_on() -> None:
     assert job_spec["data"] == fm["spec"]["data"]
     assert job_spec["training"]["algorithm"] == "lightgbm"
     assert job_spec["training"]["hyperparameters"] == {"learning_rate": 0.05}
-    assert job_spec["validation"] == fm["spec"]["validation"]
+    assert "validation" not in job_spec  # the gate Job reads it, when a candidate exists
 
 
 def test_configmap_names_the_registered_model_after_namespace_and_name_by_default() -> None:

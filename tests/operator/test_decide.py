@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from fraud_operator.decide import Observation, decide
 from fraud_operator.observed import ACTIVE, FAILED, SUCCEEDED, Serving, TrainingRun
-from fraud_operator.registry import TAG_GATE, TAG_GATE_MESSAGE, TAG_JOB, VersionInfo
+from fraud_operator.registry import VersionInfo
+from fraud_operator.status import PROMOTED, Condition
+from fraud_training import version_tags
 
 
 def version(number: str, gate: str | None = None, message: str = "") -> VersionInfo:
-    tags = {TAG_JOB: f"fm-train-g{number}"}
+    tags = {version_tags.JOB: f"fm-train-g{number}"}
     if gate:
-        tags |= {TAG_GATE: gate, TAG_GATE_MESSAGE: message}
-    return VersionInfo(number, f"run{number}", {"roc_auc": 0.99, "pr_auc": 0.8}, tags)
+        tags |= {version_tags.GATE: gate, version_tags.GATE_MESSAGE: message}
+    return VersionInfo(number, f"run{number}", tags, metrics={"roc_auc": 0.99, "pr_auc": 0.8})
 
 
 def conditions(obs: Observation) -> dict[str, tuple[str, str]]:
@@ -35,9 +37,55 @@ def test_a_registered_version_without_a_gate_decision_is_validating() -> None:
     assert decide(obs).phase == "Validating"
 
 
-def test_a_passed_version_not_yet_champion_is_promoting() -> None:
-    obs = Observation(run=TrainingRun("fm-train-g1", SUCCEEDED), candidate=version("1", "passed"))
-    assert decide(obs).phase == "Promoting"
+def test_a_promotion_the_policy_announced_is_the_promoting_phase() -> None:
+    announced = Condition(PROMOTED, "Unknown", "Promoting", "promoting version 1")
+    obs = Observation(
+        run=TrainingRun("fm-train-g1", SUCCEEDED),
+        candidate=version("1", "passed"),
+        promoted=announced,
+        promoting=True,
+    )
+    verdict = decide(obs)
+    assert (verdict.phase, verdict.message) == ("Promoting", "promoting version 1")
+
+
+def test_a_gate_job_that_failed_without_a_decision_is_a_gate_error() -> None:
+    champion = version("1", "passed")
+    gate = TrainingRun("fm-gate-v2", FAILED, "BackoffLimitExceeded", "MLflow unreachable")
+    obs = Observation(
+        run=TrainingRun("fm-train-g2", SUCCEEDED),
+        candidate=version("2"),
+        gate_run=gate,
+        champion=champion,
+        serving=Serving(ready_pods=1, wanted_pods=1, pod_versions={"a": "1"}),
+    )
+    verdict = decide(obs)
+    assert verdict.phase == "Ready"
+    assert "GateError" in verdict.message
+    assert conditions(obs)["Validated"] == ("False", "GateError")
+
+
+def test_a_running_gate_job_is_validating() -> None:
+    gate = TrainingRun("fm-gate-v1", ACTIVE, "JobRunning", "Job fm-gate-v1 is validating")
+    obs = Observation(
+        run=TrainingRun("fm-train-g1", SUCCEEDED), candidate=version("1"), gate_run=gate
+    )
+    verdict = decide(obs)
+    assert verdict.phase == "Validating"
+    assert "fm-gate-v1" in verdict.message
+
+
+def test_an_invalid_pin_is_degraded_while_the_champion_serves() -> None:
+    champion = version("1", "passed")
+    invalid = Condition(PROMOTED, "False", "PinnedVersionInvalid", "no version 7")
+    obs = Observation(
+        champion=champion,
+        promoted=invalid,
+        pin_problem="no version 7",
+        serving=Serving(ready_pods=1, wanted_pods=1, pod_versions={"a": "1"}),
+    )
+    assert decide(obs).phase == "Degraded"
+    assert conditions(obs)["Promoted"] == ("False", "PinnedVersionInvalid")
 
 
 def test_a_champion_whose_pods_serve_it_is_ready() -> None:
@@ -82,7 +130,6 @@ def test_a_failed_gate_keeps_the_old_champion_ready_and_says_why() -> None:
     validated = next(c for c in verdict.conditions if c.type == "Validated")
     assert (validated.status, validated.reason) == ("False", "GateFailed")
     assert "minPrAuc" in validated.message
-    assert conditions(obs)["Promoted"] == ("False", "ChampionKept")
 
 
 def test_a_failed_gate_without_a_champion_is_failed() -> None:

@@ -34,14 +34,12 @@ def child_metadata(
     }
 
 
-def resources(
-    spec_resources: Mapping[str, Any] | None, default: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Container resources: the user's, or a sane default so nothing runs unbounded."""
-    chosen = dict(spec_resources or {})
+def resources(spec_resources: Mapping[str, Any]) -> dict[str, Any]:
+    """Container resources as the spec gives them (the CRD defaults requests and limits, so
+    nothing runs unbounded), quantities as strings."""
     return {
-        "requests": {k: str(v) for k, v in (chosen.get("requests") or default["requests"]).items()},
-        "limits": {k: str(v) for k, v in (chosen.get("limits") or default["limits"]).items()},
+        part: {k: str(v) for k, v in (spec_resources.get(part) or {}).items()}
+        for part in ("requests", "limits")
     }
 
 

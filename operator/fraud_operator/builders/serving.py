@@ -31,10 +31,6 @@ COMPONENT = "serving"
 CONTAINER = "predictor"
 KSERVE_CONTAINER = "kserve-container"
 ADMIN_TOKEN_KEY = "token"
-DEFAULT_RESOURCES = {
-    "requests": {"cpu": "500m", "memory": "1Gi"},
-    "limits": {"cpu": "2", "memory": "2Gi"},
-}
 
 
 def champion_uri(fm: Mapping[str, Any]) -> str:
@@ -47,14 +43,14 @@ def endpoint(fm: Mapping[str, Any]) -> str:
     """Where clients inside the cluster send transactions."""
     meta = fm["metadata"]
     name = serving_name(meta["name"])
-    if fm["spec"].get("serving", {}).get("runtime") == "kserve":
+    if fm["spec"]["serving"]["runtime"] == "kserve":
         return f"http://{name}.{meta['namespace']}.svc.cluster.local/v2/models/{meta['name']}/infer"
     return f"http://{name}.{meta['namespace']}.svc.cluster.local:{SERVING_PORT}/predict"
 
 
 def _container(fm: Mapping[str, Any], config: OperatorConfig, name: str) -> dict[str, Any]:
     """The predictor container, the same for both runtimes."""
-    serving = fm["spec"].get("serving", {})
+    serving = fm["spec"]["serving"]
     env = env_list(
         {
             **config.serving_env,
@@ -82,7 +78,7 @@ def _container(fm: Mapping[str, Any], config: OperatorConfig, name: str) -> dict
     )
     return {
         "name": name,
-        "image": serving.get("image", "ghcr.io/fraudops/fraudops:0.1.0"),
+        "image": serving["image"],
         "command": ["python", "-m", "fraud_inference"],
         "env": env,
         "ports": [{"name": "http", "containerPort": SERVING_PORT, "protocol": "TCP"}],
@@ -97,7 +93,7 @@ def _container(fm: Mapping[str, Any], config: OperatorConfig, name: str) -> dict
             "periodSeconds": 10,
             "failureThreshold": 6,
         },
-        "resources": resources(serving.get("resources"), DEFAULT_RESOURCES),
+        "resources": resources(serving["resources"]),
         "securityContext": restricted_security_context(),
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
@@ -118,13 +114,13 @@ def _pod_metadata(fm: Mapping[str, Any]) -> dict[str, Any]:
 def build_deployment(fm: Mapping[str, Any], config: OperatorConfig) -> dict[str, Any]:
     """The serving Deployment; its replica count belongs to the HPA once created."""
     name = fm["metadata"]["name"]
-    serving = fm["spec"].get("serving", {})
+    serving = fm["spec"]["serving"]
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": child_metadata(fm, serving_name(name), COMPONENT),
         "spec": {
-            "replicas": serving.get("minReplicas", 1),
+            "replicas": serving["minReplicas"],
             "selector": {"matchLabels": selector(name, COMPONENT)},
             "strategy": {
                 "type": "RollingUpdate",
@@ -172,7 +168,7 @@ def build_admin_secret(fm: Mapping[str, Any], token: str) -> dict[str, Any]:
 def build_hpa(fm: Mapping[str, Any]) -> dict[str, Any]:
     """An autoscaling/v2 HPA on CPU utilisation between min and max replicas."""
     name = fm["metadata"]["name"]
-    serving = fm["spec"].get("serving", {})
+    serving = fm["spec"]["serving"]
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
@@ -183,8 +179,8 @@ def build_hpa(fm: Mapping[str, Any]) -> dict[str, Any]:
                 "kind": "Deployment",
                 "name": serving_name(name),
             },
-            "minReplicas": serving.get("minReplicas", 1),
-            "maxReplicas": serving.get("maxReplicas", 3),
+            "minReplicas": serving["minReplicas"],
+            "maxReplicas": serving["maxReplicas"],
             "metrics": [
                 {
                     "type": "Resource",
@@ -192,7 +188,7 @@ def build_hpa(fm: Mapping[str, Any]) -> dict[str, Any]:
                         "name": "cpu",
                         "target": {
                             "type": "Utilization",
-                            "averageUtilization": serving.get("targetCPUUtilizationPercentage", 70),
+                            "averageUtilization": serving["targetCPUUtilizationPercentage"],
                         },
                     },
                 }
@@ -204,16 +200,16 @@ def build_hpa(fm: Mapping[str, Any]) -> dict[str, Any]:
 def build_inference_service(fm: Mapping[str, Any], config: OperatorConfig) -> dict[str, Any]:
     """A KServe InferenceService with our image as a custom predictor speaking the V2 protocol."""
     name = fm["metadata"]["name"]
-    serving = fm["spec"].get("serving", {})
+    serving = fm["spec"]["serving"]
     container = _container(fm, config, KSERVE_CONTAINER)
     container.pop("livenessProbe")
     # Knative accepts only an unnamed, "http1" or "h2c" port on a serving container.
     container["ports"] = [{"name": "http1", "containerPort": SERVING_PORT, "protocol": "TCP"}]
     predictor: dict[str, Any] = {
-        "minReplicas": serving.get("minReplicas", 1),
-        "maxReplicas": serving.get("maxReplicas", 3),
+        "minReplicas": serving["minReplicas"],
+        "maxReplicas": serving["maxReplicas"],
         "scaleMetric": "cpu",
-        "scaleTarget": serving.get("targetCPUUtilizationPercentage", 70),
+        "scaleTarget": serving["targetCPUUtilizationPercentage"],
         "containers": [container],
         "volumes": [{"name": "tmp", "emptyDir": {}}],
     }

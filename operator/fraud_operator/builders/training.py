@@ -1,7 +1,14 @@
-"""Training: the ConfigMap carrying a generation's spec, its Job, and the retraining CronJob."""
+"""Training: the ConfigMap carrying a training spec, its Job, and the retraining CronJob.
+
+A training Job is keyed on the hash of the fields that change what is trained (``data``,
+``training``, ``registry``), not on ``metadata.generation``: editing ``serving`` rolls out without
+training, editing ``validation`` applies to the next candidate, and only a change to what is
+trained starts a new Job.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -14,6 +21,7 @@ from fraud_operator.builders.common import (
 from fraud_operator.config import OperatorConfig
 from fraud_operator.naming import (
     LABEL_GENERATION,
+    LABEL_TRAINING_HASH,
     registered_model_name,
     retrain_cronjob_name,
     training_job_name,
@@ -26,19 +34,37 @@ SPEC_KEY = "spec.json"
 USER_ERROR_EXIT_CODE = 2
 #: Set by the Job controller on its pods, whether the Job came from us or from the CronJob.
 JOB_NAME_FIELD = "metadata.labels['batch.kubernetes.io/job-name']"
-DEFAULT_RESOURCES = {
-    "requests": {"cpu": "1", "memory": "2Gi"},
-    "limits": {"cpu": "2", "memory": "8Gi"},
-}
+#: The spec fields whose change means a different model, hence a new training Job.
+TRAINING_FIELDS = ("data", "training", "registry")
+HASH_LENGTH = 10
 
 
 def tracking_uri(spec: Mapping[str, Any], config: OperatorConfig) -> str:
     """The spec's MLflow tracking URI override, or the operator's."""
-    return spec.get("registry", {}).get("trackingUri") or config.tracking_uri
+    return (spec.get("registry") or {}).get("trackingUri") or config.tracking_uri
+
+
+def training_hash(spec: Mapping[str, Any]) -> str:
+    """A short digest of the training-relevant spec (CRD defaults applied), stable across key
+    order; it names the training Job and its ConfigMap."""
+    relevant = {key: spec.get(key) for key in TRAINING_FIELDS}
+    canonical = json.dumps(relevant, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:HASH_LENGTH]
+
+
+def _training_labels(fm: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        LABEL_TRAINING_HASH: training_hash(fm["spec"]),
+        LABEL_GENERATION: str(fm["metadata"]["generation"]),
+    }
 
 
 def training_job_spec(fm: Mapping[str, Any], config: OperatorConfig) -> dict[str, Any]:
-    """What the training Job is asked to do, as the JSON document it reads."""
+    """What the training Job is asked to do, as the JSON document it reads.
+
+    ``generation`` is the FraudModel's generation when this training spec was first seen; the
+    Job tags the version with it.
+    """
     meta, spec = fm["metadata"], fm["spec"]
     return {
         "fraudModel": {
@@ -48,34 +74,31 @@ def training_job_spec(fm: Mapping[str, Any], config: OperatorConfig) -> dict[str
             "generation": meta["generation"],
         },
         "data": spec["data"],
-        "training": {k: v for k, v in spec.get("training", {}).items() if k != "resources"},
+        "training": {k: v for k, v in spec["training"].items() if k != "resources"},
         "registry": {
             "modelName": registered_model_name(meta["namespace"], meta["name"], spec),
             "trackingUri": tracking_uri(spec, config),
         },
-        "validation": spec.get("validation", {}),
     }
 
 
 def build_training_configmap(fm: Mapping[str, Any], config: OperatorConfig) -> dict[str, Any]:
-    """The generation's training spec, which its Job (and the retraining CronJob) read."""
-    name = training_job_name(fm["metadata"]["name"], fm["metadata"]["generation"])
+    """The training spec its Job (and the retraining CronJob) read."""
+    name = training_job_name(fm["metadata"]["name"], training_hash(fm["spec"]))
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": child_metadata(
-            fm, name, COMPONENT, {LABEL_GENERATION: str(fm["metadata"]["generation"])}
-        ),
+        "metadata": child_metadata(fm, name, COMPONENT, _training_labels(fm)),
         "data": {SPEC_KEY: json.dumps(training_job_spec(fm, config), sort_keys=True, indent=2)},
     }
 
 
 def _job_spec(fm: Mapping[str, Any], config: OperatorConfig, configmap: str) -> dict[str, Any]:
     """The Job spec shared by the generation's Job and the CronJob's template."""
-    training = fm["spec"].get("training", {})
+    training = fm["spec"]["training"]
     return {
-        "backoffLimit": training.get("backoffLimit", 1),
-        "activeDeadlineSeconds": training.get("activeDeadlineSeconds", 7200),
+        "backoffLimit": training["backoffLimit"],
+        "activeDeadlineSeconds": training["activeDeadlineSeconds"],
         "ttlSecondsAfterFinished": config.job_ttl_seconds,
         "podFailurePolicy": {
             "rules": [
@@ -90,14 +113,16 @@ def _job_spec(fm: Mapping[str, Any], config: OperatorConfig, configmap: str) -> 
             ]
         },
         "template": {
-            "metadata": {"labels": child_metadata(fm, "", COMPONENT)["labels"]},
+            "metadata": {
+                "labels": child_metadata(fm, "", COMPONENT, _training_labels(fm))["labels"]
+            },
             "spec": {
                 "restartPolicy": "Never",
                 "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "fsGroup": 10001},
                 "containers": [
                     {
                         "name": CONTAINER,
-                        "image": training.get("image", "ghcr.io/fraudops/fraudops:0.1.0"),
+                        "image": training["image"],
                         "command": ["python", "-m", "fraud_training.job"],
                         "env": [
                             {
@@ -116,7 +141,7 @@ def _job_spec(fm: Mapping[str, Any], config: OperatorConfig, configmap: str) -> 
                             },
                             {"name": "TMPDIR", "value": "/tmp"},
                         ],
-                        "resources": resources(training.get("resources"), DEFAULT_RESOURCES),
+                        "resources": resources(training["resources"]),
                         "terminationMessagePolicy": "FallbackToLogsOnError",
                         "securityContext": restricted_security_context(),
                         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
@@ -129,31 +154,28 @@ def _job_spec(fm: Mapping[str, Any], config: OperatorConfig, configmap: str) -> 
 
 
 def build_training_job(fm: Mapping[str, Any], config: OperatorConfig) -> dict[str, Any]:
-    """The one training Job of the FraudModel's current generation."""
-    meta = fm["metadata"]
-    name = training_job_name(meta["name"], meta["generation"])
+    """The one training Job of the FraudModel's current training spec."""
+    name = training_job_name(fm["metadata"]["name"], training_hash(fm["spec"]))
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": child_metadata(
-            fm, name, COMPONENT, {LABEL_GENERATION: str(meta["generation"])}
-        ),
+        "metadata": child_metadata(fm, name, COMPONENT, _training_labels(fm)),
         "spec": _job_spec(fm, config, configmap=name),
     }
 
 
 def build_retrain_cronjob(fm: Mapping[str, Any], config: OperatorConfig) -> dict[str, Any] | None:
-    """A CronJob retraining on ``retraining.schedule`` with the current generation's spec.
+    """A CronJob retraining on ``retraining.schedule`` with the current training spec.
 
     A CronJob rather than a kopf timer: the schedule then survives operator restarts and downtime
     (missed runs are caught up by the controller within ``startingDeadlineSeconds``), and a person
     sees it, its history and its next run with kubectl. ``Forbid`` keeps retrainings from piling up.
     """
-    schedule = fm["spec"].get("retraining", {}).get("schedule")
+    schedule = (fm["spec"].get("retraining") or {}).get("schedule")
     if not schedule:
         return None
     meta = fm["metadata"]
-    configmap = training_job_name(meta["name"], meta["generation"])
+    configmap = training_job_name(meta["name"], training_hash(fm["spec"]))
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
@@ -165,7 +187,9 @@ def build_retrain_cronjob(fm: Mapping[str, Any], config: OperatorConfig) -> dict
             "successfulJobsHistoryLimit": 3,
             "failedJobsHistoryLimit": 3,
             "jobTemplate": {
-                "metadata": {"labels": child_metadata(fm, "", COMPONENT)["labels"]},
+                "metadata": {
+                    "labels": child_metadata(fm, "", COMPONENT, _training_labels(fm))["labels"]
+                },
                 "spec": _job_spec(fm, config, configmap=configmap),
             },
         },

@@ -1,0 +1,265 @@
+"""In-memory stand-ins for the cluster, the registry and the serving pods, for reconcile tests.
+
+They keep state the way the real ones do (objects by name, versions with tags and aliases) and
+record every request the reconciler makes, so a test can say both what the world looks like after
+a pass and which API verbs the operator needed to get there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from crd_defaults import fraud_model
+from fraud_operator.config import OperatorConfig
+from fraud_operator.observed import Serving
+from fraud_operator.reconcile import World, reconcile
+from fraud_operator.registry import VersionInfo
+from fraud_training import version_tags
+
+Key = tuple[str, str, str, str]  # apiVersion, kind, namespace, name
+#: Kinds the fake cluster does not serve (KServe is not installed), unless a test adds them.
+NOT_SERVED = {"InferenceService"}
+
+
+def resource(api_version: str, kind: str) -> tuple[str, str]:
+    """(API group, plural) as RBAC names them; our kinds pluralise with a trailing "s"."""
+    group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+    return group, f"{kind.lower()}s"
+
+
+class FakeCluster:
+    """Objects by (apiVersion, kind, namespace, name); ``requests`` holds (verb, group, plural)."""
+
+    def __init__(self, served_kinds: set[str] | None = None) -> None:
+        self.objects: dict[Key, dict[str, Any]] = {}
+        self.requests: list[tuple[str, str, str]] = []
+        self.not_served = NOT_SERVED - (served_kinds or set())
+        self._clock = 0
+
+    def _record(self, verb: str, api_version: str, kind: str) -> None:
+        self.requests.append((verb, *resource(api_version, kind)))
+
+    def _stamp(self, body: dict[str, Any]) -> dict[str, Any]:
+        self._clock += 1
+        body["metadata"].setdefault("creationTimestamp", f"2026-01-01T00:00:{self._clock:02d}Z")
+        return body
+
+    async def apply(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        from fraud_operator.cluster import KindNotServed
+
+        self._record("patch", body["apiVersion"], body["kind"])
+        if body["kind"] in self.not_served:
+            raise KindNotServed(f"the cluster does not serve {body['kind']}")
+        meta = body["metadata"]
+        key = (body["apiVersion"], body["kind"], meta["namespace"], meta["name"])
+        existing = self.objects.get(key)
+        merged = copy.deepcopy(dict(body))
+        if existing is not None:
+            merged["metadata"]["creationTimestamp"] = existing["metadata"]["creationTimestamp"]
+            if "replicas" not in merged.get("spec", {}) and "replicas" in existing.get("spec", {}):
+                merged["spec"]["replicas"] = existing["spec"]["replicas"]
+        self.objects[key] = self._stamp(merged)
+        return copy.deepcopy(merged)
+
+    async def create_if_absent(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+        meta = body["metadata"]
+        found = await self.get(body["apiVersion"], body["kind"], meta["namespace"], meta["name"])
+        if found is not None:
+            return found, False
+        self._record("create", body["apiVersion"], body["kind"])
+        key = (body["apiVersion"], body["kind"], meta["namespace"], meta["name"])
+        self.objects[key] = self._stamp(copy.deepcopy(dict(body)))
+        return copy.deepcopy(self.objects[key]), True
+
+    async def get(
+        self, api_version: str, kind: str, namespace: str, name: str
+    ) -> dict[str, Any] | None:
+        self._record("get", api_version, kind)
+        found = self.objects.get((api_version, kind, namespace, name))
+        return copy.deepcopy(found) if found is not None else None
+
+    async def list(
+        self, api_version: str, kind: str, namespace: str, labels: Mapping[str, str]
+    ) -> list[dict[str, Any]]:
+        self._record("list", api_version, kind)
+        return [
+            copy.deepcopy(body)
+            for (v, k, ns, _), body in self.objects.items()
+            if (v, k, ns) == (api_version, kind, namespace)
+            and all((body["metadata"].get("labels") or {}).get(a) == b for a, b in labels.items())
+        ]
+
+    async def delete(self, api_version: str, kind: str, namespace: str, name: str) -> None:
+        self._record("delete", api_version, kind)
+        self.objects.pop((api_version, kind, namespace, name), None)
+
+    # What the Job controller would do.
+
+    def jobs(self, component: str) -> list[dict[str, Any]]:
+        return [
+            body
+            for (_, kind, _, _), body in self.objects.items()
+            if kind == "Job"
+            and body["metadata"]["labels"].get("app.kubernetes.io/component") == component
+        ]
+
+    def finish(self, job_name: str, succeeded: bool = True) -> None:
+        """Mark a Job complete (or failed), as the Job controller would."""
+        (job,) = [
+            j
+            for j in self.jobs("training") + self.jobs("gate")
+            if j["metadata"]["name"] == job_name
+        ]
+        kind = "Complete" if succeeded else "Failed"
+        job["status"] = {
+            "conditions": [{"type": kind, "status": "True", "reason": "BackoffLimitExceeded"}],
+            "completionTime": "2026-01-01T01:00:00Z" if succeeded else None,
+        }
+
+
+@dataclass
+class FakeVersion:
+    run_id: str
+    tags: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+class FakeRegistry:
+    """One registered model's versions, tags and aliases, like MLflow's registry holds them."""
+
+    def __init__(self) -> None:
+        self.versions_by_number: dict[int, FakeVersion] = {}
+        self.aliases: dict[str, int] = {}
+        self.requests: list[str] = []
+
+    def register(self, job: str, **tags: str) -> str:
+        """What a training Job does: a new version tagged with the Job that made it."""
+        number = max(self.versions_by_number, default=0) + 1
+        self.versions_by_number[number] = FakeVersion(
+            f"run{number}",
+            {version_tags.JOB: job, **tags},
+            {"roc_auc": 0.95, "pr_auc": 0.7, "threshold_review": 0.3},
+        )
+        return str(number)
+
+    def decide(self, version: str, passed: bool, message: str = "checks") -> None:
+        """What the gate Job records."""
+        tags = self.versions_by_number[int(version)].tags
+        tags[version_tags.GATE_MESSAGE] = message
+        tags[version_tags.GATE] = version_tags.GATE_PASSED if passed else version_tags.GATE_FAILED
+
+    def promote_by_hand(self, version: str, reason: str = version_tags.REASON_MANUAL) -> None:
+        """What ``fraudctl promote`` does."""
+        tags = self.versions_by_number[int(version)].tags
+        tags[version_tags.PROMOTED_BY] = version_tags.FRAUDCTL
+        tags[version_tags.PROMOTED_REASON] = reason
+        self.aliases["champion"] = int(version)
+
+    def champion(self) -> str | None:
+        number = self.aliases.get("champion")
+        return None if number is None else str(number)
+
+    def tags(self, version: str) -> dict[str, str]:
+        return self.versions_by_number[int(version)].tags
+
+    async def versions(self, model: str) -> list[VersionInfo]:
+        self.requests.append("versions")
+        return [
+            VersionInfo(
+                str(number),
+                v.run_id,
+                dict(v.tags),
+                tuple(a for a, n in self.aliases.items() if n == number),
+            )
+            for number, v in sorted(self.versions_by_number.items())
+        ]
+
+    async def run_metrics(self, run_id: str) -> dict[str, float]:
+        self.requests.append("run_metrics")
+        return next(dict(v.metrics) for v in self.versions_by_number.values() if v.run_id == run_id)
+
+    async def set_alias(self, model: str, alias: str, version: str) -> None:
+        self.requests.append(f"set_alias {alias} {version}")
+        self.aliases[alias] = int(version)
+
+    async def delete_alias(self, model: str, alias: str) -> None:
+        self.requests.append(f"delete_alias {alias}")
+        self.aliases.pop(alias, None)
+
+    async def set_tags(self, model: str, version: str, tags: Mapping[str, str]) -> None:
+        self.requests.append(f"set_tags {version}")
+        self.versions_by_number[int(version)].tags.update(tags)
+
+
+class FakePods:
+    """Serving pods that load whatever version they are asked to: all ready, all on the champion."""
+
+    def __init__(self) -> None:
+        self.reloaded: list[str] = []
+
+    async def converge(
+        self, pods: Sequence[Mapping[str, Any]], wanted: int, champion: str, token: str
+    ) -> Serving:
+        self.reloaded.append(champion)
+        return Serving(
+            ready_pods=wanted,
+            wanted_pods=wanted,
+            pod_versions={f"10.0.0.{i}": champion for i in range(wanted)},
+        )
+
+
+CONFIG = OperatorConfig(tracking_uri="http://mlflow.fraudops-system.svc:5000")
+
+
+class Scenario:
+    """One FraudModel, its world, and the status it carries from one reconcile to the next."""
+
+    def __init__(self, spec: dict[str, Any], served_kinds: set[str] | None = None) -> None:
+        self.cluster = FakeCluster(served_kinds)
+        self.registry = FakeRegistry()
+        self.pods = FakePods()
+        self.world = World(self.cluster, lambda _uri: self.registry, self.pods.converge)
+        self.fm = fraud_model(spec, name="cards")
+        self.status: dict[str, Any] = {}
+
+    def reconcile(self, config: OperatorConfig = CONFIG) -> dict[str, Any]:
+        """One pass, its status patch merged into the status as kopf would patch it."""
+        body = {**self.fm, "status": self.status}
+        self.status = {**self.status, **asyncio.run(reconcile(self.world, body, config))}
+        return self.status
+
+    def edit(self, **spec: Any) -> None:
+        """A spec edit as the API server stores it: merged, defaulted, generation + 1."""
+        merged = {**self.fm["spec"], **spec}
+        generation = self.fm["metadata"]["generation"] + 1
+        self.fm = fraud_model(merged, name="cards", generation=generation)
+
+    def unset_pin(self) -> None:
+        serving = {k: v for k, v in self.fm["spec"]["serving"].items() if k != "version"}
+        self.edit(serving=serving)
+
+    def condition(self, type_: str) -> tuple[str, str]:
+        found = next(c for c in self.status["conditions"] if c["type"] == type_)
+        return found["status"], found["reason"]
+
+    def training_job(self) -> str:
+        (job,) = self.cluster.jobs("training")
+        return job["metadata"]["name"]
+
+    def trained(self, gate: bool | None = True) -> str:
+        """Run until a version is trained (and, unless None, gated and acted on by the policy)."""
+        self.reconcile()
+        job = self.training_job()
+        self.cluster.finish(job)
+        version = self.registry.register(job)
+        self.reconcile()
+        if gate is None:
+            return version
+        self.registry.decide(version, gate)
+        self.reconcile()
+        self.reconcile()
+        return version
