@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any
 
 import httpx
@@ -56,6 +57,9 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     settings.networking.request_timeout = 60
     settings.networking.connect_timeout = 10
     settings.peering.standalone = True  # one replica, Recreate strategy: nobody to peer with
+    # Watching one namespace, the operator has a Role there and no cluster-wide rights, so kopf
+    # must not watch the (cluster-scoped) CRDs to re-scan resources.
+    settings.scanning.disabled = bool(os.environ.get("FRAUDOPS_WATCH_NAMESPACE"))
     load_config()
     memo.config = OperatorConfig.from_env()
     memo.http = httpx.AsyncClient()

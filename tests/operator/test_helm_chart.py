@@ -190,28 +190,29 @@ def test_helm_install_creates_the_operator_deployment(
     assert deployment["spec"]["strategy"]["type"] == "Recreate"
 
 
-@pytest.mark.parametrize("verb", ["get", "create"])
-def test_installed_operator_may_create_every_kind_the_builders_make(
-    devcluster: DevCluster, installed: str, verb: str
+@pytest.mark.parametrize("namespace", [NAMESPACE, "any-team"])
+def test_installed_operator_may_create_every_kind_the_builders_make_only_where_it_watches(
+    devcluster: DevCluster, installed: str, namespace: str
 ) -> None:
     resources = sorted(child_resources())
 
     verdicts = [
-        allowed(devcluster, verb, group, resource, "any-team") for group, resource in resources
+        allowed(devcluster, "create", group, resource, namespace) for group, resource in resources
     ]
 
-    assert dict(zip(resources, verdicts, strict=True)) == dict.fromkeys(resources, True)
+    expected = namespace == NAMESPACE  # installed with watchNamespace: a Role there only
+    assert dict(zip(resources, verdicts, strict=True)) == dict.fromkeys(resources, expected)
 
 
-def test_installed_operator_may_watch_and_patch_fraud_models_in_any_namespace(
+def test_installed_operator_may_watch_and_patch_fraud_models_where_it_watches(
     devcluster: DevCluster, installed: str
 ) -> None:
     group, plural = crd()["spec"]["group"], crd()["spec"]["names"]["plural"]
 
-    verdicts = [allowed(devcluster, verb, group, plural, "any-team") for verb in ("watch", "patch")]
+    verdicts = [allowed(devcluster, verb, group, plural, NAMESPACE) for verb in ("watch", "patch")]
 
     assert verdicts == [True, True]
 
 
 def test_installed_operator_may_not_list_secrets(devcluster: DevCluster, installed: str) -> None:
-    assert not allowed(devcluster, "list", "", "secrets", "any-team")
+    assert not allowed(devcluster, "list", "", "secrets", NAMESPACE)
