@@ -2,12 +2,17 @@
 
 1. ``kubectl apply`` of the minimal sample → training Job created → Job complete → phase Ready,
    with the training itself (the Job's start to completion) separated out.
-2. 50 FraudModels present (each pointing at a data file that does not exist, so every one gets a
-   training Job that fails at once and a Failed status, without 50 trainings on two cores): the
-   operator process's resident memory and CPU while its timers keep reconciling all of them
-   (settled objects once a minute, see ``fraud_operator.main``).
+2. N FraudModels present (``--models 50 1000``: 50, then 950 more for 1,000), the operator
+   process's resident memory and CPU while its timers keep reconciling all of them (settled
+   objects once a minute, see ``fraud_operator.main``). They live in a namespace whose
+   ResourceQuota allows no pods, so each gets its training Job, which can start no pod and fails
+   at its 60 s deadline: every FraudModel goes Training → Failed with a reason, without a
+   thousand processes on two cores.
 
-Run: ``PYTHONPATH=hack .venv/bin/python benchmarks/bench_operator.py [--models 50]``.
+``--operator-src DIR`` runs the operator package found in DIR instead (e.g. an older commit's
+``operator/`` from ``git archive``), for a before/after table on the same cluster and services.
+
+Run: ``PYTHONPATH=hack .venv/bin/python benchmarks/bench_operator.py [--models 50 1000]``.
 """
 
 from __future__ import annotations
@@ -32,11 +37,18 @@ from localservices.redis_server import started_redis
 REPO = Path(__file__).resolve().parents[1]
 CRD = REPO / "manifests" / "crds" / "fraudmodels.fraudops.io.yaml"
 SAMPLE = REPO / "manifests" / "samples" / "minimal.yaml"
-MISSING_DATA = """apiVersion: fraudops.io/v1alpha1
+UNSCHEDULABLE = """apiVersion: fraudops.io/v1alpha1
 kind: FraudModel
-metadata: {{name: bench-{index:03d}}}
+metadata: {{name: bench-{index:04d}}}
 spec:
-  data: {{uri: /nonexistent/bench/{index:03d}.csv}}
+  data: {{uri: /nonexistent/bench/{index:04d}.csv}}
+  training: {{activeDeadlineSeconds: 60}}
+"""
+NO_PODS_QUOTA = """apiVersion: v1
+kind: ResourceQuota
+metadata: {name: no-pods}
+spec:
+  hard: {pods: "0"}
 """
 
 
@@ -86,35 +98,43 @@ def latency(env: dict[str, str]) -> dict[str, float]:
     }
 
 
-def footprint(env: dict[str, str], operator: psutil.Process, models: int) -> dict[str, float]:
+def footprint(env: dict[str, str], operator: psutil.Process, counts: list[int]) -> dict[str, float]:
     kubectl(env, "create", "namespace", "bench-many")
-    idle = operator.memory_info().rss
-    manifests = "---\n".join(MISSING_DATA.format(index=i) for i in range(models))
-    kubectl(env, "apply", "-n", "bench-many", "-f", "-", stdin=manifests)
+    kubectl(env, "apply", "-n", "bench-many", "-f", "-", stdin=NO_PODS_QUOTA)
+    rows = {"operator RSS before any FraudModel (MiB)": operator.memory_info().rss / 2**20}
+    present = 0
+    for models in counts:
+        manifests = "---\n".join(UNSCHEDULABLE.format(index=i) for i in range(present, models))
+        kubectl(env, "apply", "-n", "bench-many", "-f", "-", stdin=manifests)
+        present = models
 
-    def all_failed() -> bool:
-        items = get(env, "fm", "-n", "bench-many")["items"]
-        return sum(i.get("status", {}).get("phase") == "Failed" for i in items) == models
+        def all_failed(expected: int = models) -> bool:
+            items = get(env, "fm", "-n", "bench-many")["items"]
+            return sum(i.get("status", {}).get("phase") == "Failed" for i in items) == expected
 
-    settle = wait(all_failed, timeout=1800)
-    samples = []
-    cpu_before = sum(operator.cpu_times()[:2])
-    for _ in range(WINDOW_S):
-        samples.append(operator.memory_info().rss)
-        time.sleep(1)
-    cpu = sum(operator.cpu_times()[:2]) - cpu_before
-    return {
-        "operator RSS before (MiB)": idle / 2**20,
-        f"operator RSS with {models} FraudModels, max over {WINDOW_S} s (MiB)": max(samples)
-        / 2**20,
-        f"time until all {models} are Failed with a reason (s)": settle,
-        "operator CPU while idle-reconciling (% of one core)": 100 * cpu / WINDOW_S,
-    }
+        settle = wait(all_failed, timeout=3600)
+        samples = []
+        cpu_before = sum(operator.cpu_times()[:2])
+        for _ in range(WINDOW_S):
+            samples.append(operator.memory_info().rss)
+            time.sleep(1)
+        cpu = sum(operator.cpu_times()[:2]) - cpu_before
+        rows |= {
+            f"{models} FraudModels: time until all are Failed with a reason (s)": settle,
+            f"{models} FraudModels: operator RSS, max over {WINDOW_S} s (MiB)": max(samples)
+            / 2**20,
+            f"{models} FraudModels: operator CPU while settled (% of one core)": 100
+            * cpu
+            / WINDOW_S,
+        }
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--models", type=int, default=50)
+    parser.add_argument("--models", type=int, nargs="+", default=[50])
+    parser.add_argument("--operator-src", type=Path, help="a folder holding fraud_operator/")
+    parser.add_argument("--skip-latency", action="store_true")
     args = parser.parse_args()
     cluster = start()
     mlflow, redis, postgres = started_mlflow(), started_redis(), started_postgres()
@@ -130,6 +150,18 @@ def main() -> None:
             "FRAUDOPS_SERVING_ENV_DATABASE_URL": postgres.dsn,
             "FRAUDOPS_LIVENESS": "http://127.0.0.1:0/healthz",
         }
+        if args.operator_src is not None:
+            operator_env["PYTHONPATH"] = os.pathsep.join(
+                [str(args.operator_src.resolve()), operator_env.get("PYTHONPATH", "")]
+            )
+        which = subprocess.run(
+            [sys.executable, "-c", "import fraud_operator; print(fraud_operator.__path__[0])"],
+            env=operator_env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        print(f"operator package: {which}", flush=True)
         operator_process = subprocess.Popen(
             [sys.executable, "-m", "fraud_operator"],
             env=operator_env,
@@ -138,7 +170,8 @@ def main() -> None:
             start_new_session=True,
         )
         operator = psutil.Process(operator_process.pid)
-        rows = {**latency(env), **footprint(env, operator, args.models)}
+        rows = {} if args.skip_latency else latency(env)
+        rows |= footprint(env, operator, sorted(args.models))
         width = max(map(len, rows))
         print(f"\n{'measure':<{width}}  value")
         for name, value in rows.items():

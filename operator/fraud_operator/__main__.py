@@ -18,6 +18,8 @@ def run() -> None:
         level=os.environ.get("LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # One line per registry request would drown the handlers' own lines; failures still show.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         OperatorConfig.from_env()  # read again at start-up; a wrong variable stops us here
     except ConfigError as error:

@@ -262,10 +262,9 @@ def status_patch(fm: Mapping[str, Any], obs: Observation, digest: str | None) ->
         new["trainingJob"] = obs.run.name
         if obs.run.state == SUCCEEDED and obs.run.completed_at:
             new["lastTrainedAt"] = obs.run.completed_at
-    if obs.gate_run is not None:
-        new["gateJob"] = obs.gate_run.name
     if obs.candidate is not None:
         new["candidateVersion"] = obs.candidate.version
+        new["gateJob"] = gate_job_name(fm["metadata"]["name"], obs.candidate.version)
     if obs.champion is not None:
         metrics = obs.champion.metrics
         new["championVersion"] = obs.champion.version
