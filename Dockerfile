@@ -7,6 +7,8 @@ COPY pyproject.toml README.md ./
 COPY training-jobs training-jobs
 COPY inference inference
 COPY operator operator
+# The operator reads the CRD's defaults from it (operator/fraud_operator/fraudmodel-crd.yaml links here).
+COPY manifests/crds manifests/crds
 RUN pip install --no-cache-dir --prefix=/install .
 
 FROM python:3.11-slim
