@@ -1,4 +1,5 @@
-"""A FraudModel's life on a real API server, told in order: apply → Ready → retrain → gate → delete.
+"""A FraudModel's life on a real API server, told in order: apply → Ready → retrain → gate → pin →
+serving edit → unpin → restart during a gate → delete.
 
 The tests of this module share one FraudModel and run in file order, each checking one step of its
 life; the operator, the training Jobs and the serving pods are all real processes.
@@ -67,14 +68,27 @@ def serving_ips(namespace: str) -> list[str]:
 
 
 def jobs_of_generation(namespace: str, generation: int) -> list[str]:
-    jobs = get_json(
+    found = get_json(
         "jobs",
         "-n",
         namespace,
         "-l",
-        f"fraudops.io/fraudmodel={NAME},fraudops.io/generation={generation}",
+        f"fraudops.io/fraudmodel={NAME},fraudops.io/generation={generation},"
+        "app.kubernetes.io/component=training",
     )["items"]
-    return [j["metadata"]["name"] for j in jobs]
+    return [j["metadata"]["name"] for j in found]
+
+
+def jobs(namespace: str, component: str) -> list[dict[str, Any]]:
+    selector = f"fraudops.io/fraudmodel={NAME},app.kubernetes.io/component={component}"
+    return get_json("jobs", "-n", namespace, "-l", selector)["items"]
+
+
+def served_versions(namespace: str) -> list[str]:
+    return [
+        str(httpx.get(f"http://{ip}:8080/model", timeout=10).json()["version"])
+        for ip in serving_ips(namespace)
+    ]
 
 
 def patch_spec(namespace: str, spec: str) -> int:
@@ -184,7 +198,10 @@ def test_a_spec_change_serves_version_2_without_a_failed_request(story: Story) -
 
 
 def test_a_model_failing_the_gate_leaves_the_champion_serving(story: Story) -> None:
-    generation = patch_spec(story.namespace, '{"validation": {"minPrAuc": 0.999}}')
+    generation = patch_spec(
+        story.namespace,
+        '{"data": {"synthetic": {"seed": 13}}, "validation": {"minPrAuc": 0.999}}',
+    )
     eventually(
         lambda: jobs_of_generation(story.namespace, generation), "the failing generation's Job"
     )
@@ -208,16 +225,74 @@ def test_a_model_failing_the_gate_leaves_the_champion_serving(story: Story) -> N
     assert "GateFailed" in events
 
 
-def test_an_operator_killed_mid_training_starts_no_duplicate_job(
+def test_a_pin_to_version_1_serves_it_and_no_reconcile_reverts_it(story: Story) -> None:
+    patch_spec(story.namespace, '{"serving": {"version": 1}}')
+
+    status = wait_for_status(
+        story.namespace,
+        NAME,
+        lambda s: s.get("championVersion") == "1" and s.get("phase") == "Ready",
+        "version 1 pinned and Ready",
+        timeout=60,
+    )
+
+    assert condition(status, "Promoted")["reason"] == "Pinned"
+    assert served_versions(story.namespace) == ["1"]
+
+
+def test_a_serving_only_edit_adds_replicas_without_a_new_job_and_keeps_the_pin(
+    story: Story,
+) -> None:
+    trainings = sorted(j["metadata"]["name"] for j in jobs(story.namespace, "training"))
+
+    patch_spec(story.namespace, '{"serving": {"minReplicas": 2}}')
+    eventually(lambda: len(serving_ips(story.namespace)) == 2, "a second ready serving pod", 180)
+    status = wait_for_status(
+        story.namespace, NAME, lambda s: s.get("phase") == "Ready", "Ready on two pods"
+    )
+
+    assert sorted(j["metadata"]["name"] for j in jobs(story.namespace, "training")) == trainings
+    assert status["championVersion"] == "1"
+    assert served_versions(story.namespace) == ["1", "1"]
+
+
+def test_removing_the_pin_serves_the_policys_champion_again(story: Story) -> None:
+    kubectl(
+        "patch",
+        "fraudmodel",
+        NAME,
+        "-n",
+        story.namespace,
+        "--type=json",
+        "-p",
+        '[{"op": "remove", "path": "/spec/serving/version"}]',
+    )
+
+    wait_for_status(
+        story.namespace,
+        NAME,
+        lambda s: s.get("championVersion") == "2" and s.get("phase") == "Ready",
+        "version 2 champion again",
+        timeout=60,
+    )
+    eventually(lambda: served_versions(story.namespace) == ["2", "2"], "both pods on version 2")
+
+
+def test_an_operator_killed_during_a_gate_job_makes_one_gate_job_and_one_decision(
     story: Story, operator: Any
 ) -> None:
+    earlier = {j["metadata"]["name"] for j in jobs(story.namespace, "gate")}
     generation = patch_spec(
         story.namespace, '{"validation": {"minPrAuc": 0.1}, "data": {"synthetic": {"seed": 11}}}'
     )
-    eventually(lambda: jobs_of_generation(story.namespace, generation), "the new generation's Job")
+    eventually(
+        lambda: {j["metadata"]["name"] for j in jobs(story.namespace, "gate")} - earlier,
+        "the new candidate's gate Job",
+        timeout=600,
+    )
     operator.kill()
     operator.start()
-    wait_for_status(
+    status = wait_for_status(
         story.namespace,
         NAME,
         lambda s: (
@@ -228,7 +303,15 @@ def test_an_operator_killed_mid_training_starts_no_duplicate_job(
         "reconciliation to finish after the restart",
         timeout=600,
     )
-    assert len(jobs_of_generation(story.namespace, generation)) == 1
+    version = status["candidateVersion"]
+    (gate,) = [
+        j
+        for j in jobs(story.namespace, "gate")
+        if j["metadata"]["labels"]["fraudops.io/model-version"] == version
+    ]
+    assert gate["status"].get("succeeded") == 1
+    assert not gate["status"].get("failed")
+    assert status["championVersion"] == version
 
 
 def test_deleting_the_fraudmodel_removes_every_child(story: Story) -> None:
@@ -272,3 +355,30 @@ spec:
     assert len(pods) == 1
     described = kubectl("describe", "fm", "missing-data", "-n", namespace).stdout
     assert "does not exist" in described
+
+
+def test_a_tracking_uri_off_the_allow_list_fails_naming_the_field_and_creates_nothing(
+    operator: Any, namespace: str
+) -> None:
+    manifest = """
+apiVersion: fraudops.io/v1alpha1
+kind: FraudModel
+metadata: {name: foreign-registry}
+spec:
+  data: {synthetic: {}}
+  registry: {trackingUri: "http://mlflow.elsewhere.example:5000"}
+"""
+    kubectl("apply", "-n", namespace, "-f", "-", stdin=manifest)
+    status = eventually(
+        lambda: (
+            (s := get_json("fraudmodel", "foreign-registry", "-n", namespace).get("status", {}))
+            and s.get("phase") == "Failed"
+            and s
+        ),
+        "phase Failed",
+        timeout=60,
+    )
+    assert status["message"].startswith("registry.trackingUri")
+    assert (
+        get_json("jobs,configmaps", "-n", namespace, "-l", "fraudops.io/fraudmodel")["items"] == []
+    )
