@@ -98,6 +98,18 @@ def latency(env: dict[str, str]) -> dict[str, float]:
     }
 
 
+def started_up(operator: psutil.Process, steady_s: float = 5.0) -> None:
+    """Wait until the operator's RSS has not moved by 1 MiB for ``steady_s``: imports done,
+    kopf's watches open, so "before any FraudModel" is the started operator, not a bare
+    interpreter."""
+    last, since = operator.memory_info().rss, time.monotonic()
+    while time.monotonic() - since < steady_s:
+        time.sleep(0.5)
+        rss = operator.memory_info().rss
+        if abs(rss - last) > 2**20:
+            last, since = rss, time.monotonic()
+
+
 def footprint(env: dict[str, str], operator: psutil.Process, counts: list[int]) -> dict[str, float]:
     kubectl(env, "create", "namespace", "bench-many")
     kubectl(env, "apply", "-n", "bench-many", "-f", "-", stdin=NO_PODS_QUOTA)
@@ -170,6 +182,7 @@ def main() -> None:
             start_new_session=True,
         )
         operator = psutil.Process(operator_process.pid)
+        started_up(operator)
         rows = {} if args.skip_latency else latency(env)
         rows |= footprint(env, operator, sorted(args.models))
         width = max(map(len, rows))
@@ -177,12 +190,23 @@ def main() -> None:
         for name, value in rows.items():
             print(f"{name:<{width}}  {value:8.1f}")
     finally:
-        if operator_process is not None:
-            os.killpg(operator_process.pid, signal.SIGTERM)
-            operator_process.wait(30)
-        for service in (mlflow, redis, postgres):
-            service.close()
-        stop(cluster)
+        try:
+            if operator_process is not None:
+                stop_operator(operator_process)
+        finally:
+            for service in (mlflow, redis, postgres):
+                service.close()
+            stop(cluster)
+
+
+def stop_operator(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if kopf is still finishing a thousand objects' handlers."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(30)
 
 
 if __name__ == "__main__":
