@@ -113,7 +113,7 @@ def test_columns_missing_on_either_side_are_skipped_with_the_reason() -> None:
 
     assert result.skipped == {
         "new_feature": "not in the reference profile",
-        "hour": "not in the window",
+        "hour": "no values in the window",
     }
     assert {column.name for column in result.columns} == {"amount", "is_online"}
 

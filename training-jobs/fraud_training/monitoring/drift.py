@@ -36,6 +36,7 @@ from scipy.stats import chi2, false_discovery_control
 SHARE_FLOOR = 1e-4
 #: Below this many finite window values a column gets no verdict.
 MIN_COLUMN_ROWS = 100
+NOT_IN_WINDOW = "no values in the window"
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,9 @@ def column_drift(
             continue
         values = np.asarray(values, dtype=np.float64)
         observed = bin_counts(values, edges)
+        if observed.sum() == 0:
+            skipped[name] = NOT_IN_WINDOW
+            continue
         if observed.sum() < MIN_COLUMN_ROWS:
             skipped[name] = f"fewer than {MIN_COLUMN_ROWS} values in the window"
             continue
@@ -175,7 +179,7 @@ def column_drift(
         means.append((float(entry["mean"][0]), float(finite.mean())))
     for name in profile:
         if name not in window:
-            skipped[name] = "not in the window"
+            skipped[name] = NOT_IN_WINDOW
     if not names:
         return DriftResult((), skipped, bands)
     reference = _padded(reference_rows)
