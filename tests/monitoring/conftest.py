@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from audittrail import fresh_audit_database, synthetic_traffic, write_feedback, write_predictions
+from fraud_training.bundle import ModelBundle, Thresholds
 from fraud_training.monitoring.monitor import Reference
 from fraud_training.profile import feature_profile
 
@@ -36,6 +38,20 @@ def reference() -> Reference:
         features={name: feature_profile(v) for name, v in features(REFERENCE_ROWS, 99).items()},
         score=feature_profile(rng.beta(0.5, 8.0, REFERENCE_ROWS)),
     )
+
+
+@pytest.fixture
+def bundle_folder(tmp_path: Path, reference: Reference) -> Path:
+    """A served bundle carrying the reference profiles (no estimator: a pass never scores)."""
+    bundle = ModelBundle(
+        feature_set="transactions",
+        algorithm="xgboost",
+        estimator=None,
+        thresholds=Thresholds(review=0.2, decline=0.6),
+        reference_profile=dict(reference.features),
+        score_profile=dict(reference.score),
+    )
+    return bundle.save(tmp_path / "fraud-detector")
 
 
 @pytest.fixture

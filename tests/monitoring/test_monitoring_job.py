@@ -10,26 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fraud_training.bundle import ModelBundle, Thresholds
 from fraud_training.monitoring.__main__ import main
-from fraud_training.monitoring.monitor import Reference
 from mlflow.tracking import MlflowClient
 
 pytestmark = pytest.mark.services
-
-
-@pytest.fixture
-def bundle_folder(tmp_path: Path, reference: Reference) -> Path:
-    """A served bundle carrying the reference profiles (no estimator: a pass never scores)."""
-    bundle = ModelBundle(
-        feature_set="transactions",
-        algorithm="xgboost",
-        estimator=None,
-        thresholds=Thresholds(review=0.2, decline=0.6),
-        reference_profile=dict(reference.features),
-        score_profile=dict(reference.score),
-    )
-    return bundle.save(tmp_path / "fraud-detector")
 
 
 def test_the_job_records_the_pass_in_mlflow_and_writes_its_result(
