@@ -111,3 +111,14 @@ def test_a_database_without_an_audit_trail_is_named_as_the_problem(
 ) -> None:
     with pytest.raises(FraudOpsError, match="database-url: no audit trail"):
         read_window(postgres_server.dsn.rsplit("/", 1)[0] + "/postgres", NOW, NOW)  # type: ignore[attr-defined]
+
+
+def test_the_window_keeps_scoring_times_as_utc_timestamps(
+    audit_database: str, fill_audit: Callable[..., list[str]]
+) -> None:
+    fill_audit(50)
+
+    window = read_window(audit_database, NOW - timedelta(hours=1), NOW, ["amount"])
+
+    assert str(window.frame["scored_at"].dtype) == "datetime64[ns, UTC]"
+    assert window.frame["scored_at"].max() < NOW

@@ -18,6 +18,7 @@ import numpy as np
 from fraud_training.evaluation import CostModel
 from fraud_training.monitoring.drift import ColumnDrift, DriftBands, DriftResult, column_drift
 from fraud_training.monitoring.live import (
+    APPROVE,
     LivePerformance,
     live_performance,
     live_performance_by_version,
@@ -179,7 +180,7 @@ def traffic(window: AuditWindow) -> Traffic:
         rows=rows,
         rows_per_hour=rows / hours,
         decision_mix={str(k): float(v) for k, v in decisions.items()},
-        flagged_share=float((frame["decision"] != "approve").mean()) if rows else None,
+        flagged_share=float((frame["decision"] != APPROVE).mean()) if rows else None,
         labelled_fraud_rate=float(labels.mean()) if len(labels) else None,
         latency_ms=(
             {

@@ -100,11 +100,9 @@ def read_window(
             **{column: np.float64 for column in (*BASE_COLUMNS[5:], *names)},
             "fraud_probability": np.float64,
         },
-        parse_dates=["scored_at"],
         na_filter=True,
     )
-    if frame.empty:
-        frame["scored_at"] = pd.to_datetime(frame["scored_at"], utc=True)
+    frame["scored_at"] = pd.to_datetime(frame["scored_at"], utc=True, format="ISO8601")
     return AuditWindow(start=start, end=end, frame=frame, feature_names=names)
 
 
