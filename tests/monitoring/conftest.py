@@ -4,7 +4,7 @@ filled with synthetic scored traffic whose features follow a known reference pro
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +14,7 @@ from audittrail import fresh_audit_database, synthetic_traffic, write_feedback, 
 from fraud_training.bundle import ModelBundle, Thresholds
 from fraud_training.monitoring.monitor import Reference
 from fraud_training.profile import feature_profile
-
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-REFERENCE_ROWS = 20_000
-
-
-def features(rows: int, seed: int, amount_shift: float = 0.0) -> dict[str, np.ndarray]:
-    """Three features of an arbitrary feature set; ``amount_shift`` moves the log-amount."""
-    rng = np.random.default_rng(seed)
-    return {
-        "amount": rng.lognormal(3.0 + amount_shift, 1.0, rows),
-        "txns_last_hour": rng.poisson(1.5, rows).astype(float),
-        "is_foreign": (rng.random(rows) < 0.1).astype(float),
-    }
+from monitoring_data import NOW, REFERENCE_ROWS, features
 
 
 @pytest.fixture(scope="session")

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from conftest import NOW
 from fraud_training.errors import FraudOpsError
 from fraud_training.monitoring.monitor import MonitorOptions, Reference
 from fraud_training.monitoring.run import monitor_database
 from fraud_training.monitoring.window import read_window
+from monitoring_data import NOW
 
 pytestmark = pytest.mark.services
 

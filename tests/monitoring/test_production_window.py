@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
-from conftest import NOW
 from fraud_training.generator import GeneratorConfig, generate_transactions
 from fraud_training.monitoring.production_window import (
     labelled_production_window,
     with_production_window,
 )
 from fraud_training.schema import LABEL, TRANSACTION_FIELDS
+from monitoring_data import NOW
 
 pytestmark = pytest.mark.services
 

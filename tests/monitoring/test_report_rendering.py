@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from conftest import NOW, features
 from fraud_training.monitoring.monitor import MonitorOptions, Reference, run_monitor_pass
 from fraud_training.monitoring.report import print_report, render_html
 from fraud_training.monitoring.window import AuditWindow
+from monitoring_data import NOW, features
 from PIL import Image
 from rich.console import Console
 
