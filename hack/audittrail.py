@@ -51,6 +51,8 @@ class Traffic:
     model_name: str = "fraud-detector"
     model_version: str = "1"
     latency_ms: float = 2.5
+    #: Rows scored without online history (the service's ``features_degraded``); default none.
+    degraded: np.ndarray | None = None
 
     @property
     def rows(self) -> int:
@@ -136,6 +138,6 @@ def _line(traffic: Traffic, names: list[str], columns: np.ndarray, i: int) -> by
         traffic.model_name,
         traffic.model_version,
         repr(traffic.latency_ms),
-        "f",
+        "t" if traffic.degraded is not None and traffic.degraded[i] else "f",
     )
     return ("\t".join(fields) + "\n").encode()

@@ -3,6 +3,7 @@ filled with synthetic scored traffic whose features follow a known reference pro
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -52,7 +53,8 @@ def audit_database(postgres_server: Any) -> Iterator[str]:
 @pytest.fixture
 def fill_audit(audit_database: str) -> Callable[..., list[str]]:
     """Write ``rows`` predictions in the hour before NOW (optionally shifted) and label the first
-    ``labelled`` of them (fraud when the score is high); returns the transaction ids."""
+    ``labelled`` of them (fraud when the score is high) and the first ``degraded`` as scored
+    without online history; returns the transaction ids."""
 
     def fill(
         rows: int,
@@ -63,6 +65,7 @@ def fill_audit(audit_database: str) -> Callable[..., list[str]]:
         prefix: str = "tx",
         model_version: str = "1",
         end: datetime = NOW,
+        degraded: int = 0,
     ) -> list[str]:
         traffic = synthetic_traffic(
             features(rows, seed, amount_shift),
@@ -72,6 +75,8 @@ def fill_audit(audit_database: str) -> Callable[..., list[str]]:
             prefix=prefix,
             model_version=model_version,
         )
+        if degraded:
+            traffic = dataclasses.replace(traffic, degraded=np.arange(rows) < degraded)
         write_predictions(audit_database, traffic)
         if labelled:
             ids = list(traffic.transaction_ids[:labelled])

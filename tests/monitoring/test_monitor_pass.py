@@ -122,3 +122,15 @@ def test_the_window_keeps_scoring_times_as_utc_timestamps(
 
     assert str(window.frame["scored_at"].dtype) == "datetime64[ns, UTC]"
     assert window.frame["scored_at"].max() < NOW
+
+
+def test_rows_scored_without_online_history_are_left_out_of_drift(
+    audit_database: str, fill_audit: Callable[..., list[str]], reference: Reference
+) -> None:
+    fill_audit(3000, amount_shift=0.8, degraded=2500)
+
+    report = monitor_database(audit_database, reference, timedelta(hours=1), now=NOW)
+
+    assert report.verdict == "not enough data"
+    assert report.traffic.degraded_share == pytest.approx(2500 / 3000)
+    assert report.traffic.healthy_rows == 500

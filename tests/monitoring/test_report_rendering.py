@@ -48,6 +48,7 @@ def window(rows: int, amount_shift: float) -> AuditWindow:
             "transaction_amount": values["amount"],
             "label": labels,
             "label_lag_s": np.where(np.isnan(labels), np.nan, 86_400.0),
+            "features_degraded": 0.0,
             **values,
         }
     )
@@ -118,8 +119,11 @@ def test_a_small_window_says_not_enough_data(reference: Reference) -> None:
 
     print_report(report, console)
 
-    assert "Not enough data: 200 audited predictions" in render_html(report)
-    assert "drift: not enough data (200 rows, at least 1,000 needed)" in console.export_text()
+    assert "Not enough data: 200 audited predictions with online history" in render_html(report)
+    assert (
+        "drift: not enough data (200 rows with online history, at least 1,000 needed)"
+        in console.export_text()
+    )
 
 
 def test_data_values_are_escaped_in_the_page(reference: Reference) -> None:

@@ -3,8 +3,11 @@
 Traffic (volume, decision mix, latency, model versions), drift of every feature and of the score
 against the served bundle's reference profiles, and live performance from the labels received
 so far. Below ``min_rows`` audited predictions the pass says "not enough data" instead of a drift
-verdict: a PSI over a few dozen rows is noise. :meth:`MonitorReport.result` is the small
-document the operator copies into ``status.monitoring``.
+verdict: a PSI over a few dozen rows is noise. Rows scored without online history (Redis was
+down: history features fall back to constants) are left out of drift, or an outage would read
+as a shift in every history feature; their share is reported with the traffic.
+:meth:`MonitorReport.result` is the small document the operator copies into
+``status.monitoring``.
 """
 
 from __future__ import annotations
@@ -72,6 +75,8 @@ class Traffic:
     rows_per_hour: float
     decision_mix: dict[str, float]
     flagged_share: float | None
+    degraded_share: float | None
+    healthy_rows: int
     labelled_fraud_rate: float | None
     latency_ms: dict[str, float]
     versions: dict[str, int]
@@ -137,13 +142,13 @@ def run_monitor_pass(
     """Judge ``window`` against ``reference``."""
     options = options or MonitorOptions()
     frame = window.frame
-    enough = window.rows >= options.min_rows
+    healthy = ~window.degraded()
     drift = None
-    if enough:
-        columns = window.features()
+    if int(healthy.sum()) >= options.min_rows:
+        columns = window.features(healthy)
         profile: dict[str, Mapping[str, Sequence[float]]] = dict(reference.features)
         if reference.score:
-            columns[SCORE] = frame["fraud_probability"].to_numpy(np.float64)
+            columns[SCORE] = frame["fraud_probability"].to_numpy(np.float64)[healthy]
             profile[SCORE] = reference.score
         drift = column_drift(columns, profile, options.bands)
         if not reference.score:
@@ -181,6 +186,8 @@ def traffic(window: AuditWindow) -> Traffic:
         rows_per_hour=rows / hours,
         decision_mix={str(k): float(v) for k, v in decisions.items()},
         flagged_share=float((frame["decision"] != APPROVE).mean()) if rows else None,
+        degraded_share=float(window.degraded().mean()) if rows else None,
+        healthy_rows=int((~window.degraded()).sum()),
         labelled_fraud_rate=float(labels.mean()) if len(labels) else None,
         latency_ms=(
             {

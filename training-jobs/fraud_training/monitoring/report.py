@@ -74,8 +74,8 @@ def _drift_section(report: MonitorReport) -> str:
     if report.drift is None:
         return (
             "<h2>Drift</h2><p>Not enough data: "
-            f"{report.traffic.rows:,} audited predictions in the window, at least "
-            f"{report.options.min_rows:,} are needed for a drift verdict.</p>"
+            f"{report.traffic.healthy_rows:,} audited predictions with online history in the "
+            f"window, at least {report.options.min_rows:,} are needed for a drift verdict.</p>"
         )
     bands = report.options.bands
     columns = report.feature_drift
@@ -181,7 +181,8 @@ def _traffic_section(report: MonitorReport) -> str:
     return (
         "<h2>Traffic</h2>"
         f"<p>{traffic.rows:,} predictions ({traffic.rows_per_hour:,.0f} per hour); labelled "
-        f"fraud rate {_percent(traffic.labelled_fraud_rate)}.</p>"
+        f"fraud rate {_percent(traffic.labelled_fraud_rate)}; scored without online history "
+        f"(left out of drift) {_percent(traffic.degraded_share)}.</p>"
         "<div class='cards'>"
         f"<table><tr><th>decision</th><th>share</th></tr>{mix}</table>"
         f"<table><tr><th>latency</th><th>ms</th></tr>{latency}</table>"
@@ -210,7 +211,7 @@ def print_report(report: MonitorReport, console: Console) -> None:
     )
     if report.drift is None:
         console.print(
-            f"drift: not enough data ({report.traffic.rows:,} rows, "
+            f"drift: not enough data ({report.traffic.healthy_rows:,} rows with online history, "
             f"at least {report.options.min_rows:,} needed)"
         )
         return

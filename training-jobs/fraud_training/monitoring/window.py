@@ -33,6 +33,7 @@ BASE_COLUMNS: tuple[str, ...] = (
     "transaction_amount",
     "label",
     "label_lag_s",
+    "features_degraded",
 )
 CONNECT_TIMEOUT_S = 10
 
@@ -51,9 +52,15 @@ class AuditWindow:
         """Number of audited predictions."""
         return len(self.frame)
 
-    def features(self) -> dict[str, np.ndarray]:
-        """Feature name to its values (``NaN`` where a row does not carry the feature)."""
-        return {name: self.frame[name].to_numpy(np.float64) for name in self.feature_names}
+    def features(self, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Feature name to its values (``NaN`` where a row does not carry the feature), of the
+        rows selected by the boolean mask ``rows`` if given."""
+        frame = self.frame if rows is None else self.frame[rows]
+        return {name: frame[name].to_numpy(np.float64) for name in self.feature_names}
+
+    def degraded(self) -> np.ndarray:
+        """Which rows were scored without online history (Redis unavailable)."""
+        return self.frame["features_degraded"].to_numpy(np.float64) == 1.0
 
     def labelled(self) -> pd.DataFrame:
         """The rows with a confirmed outcome."""
@@ -144,7 +151,7 @@ def _copy_window(
         "COPY (SELECT p.scored_at, p.fraud_probability, p.decision, p.model_name, "
         "p.model_version, p.latency_ms, (p.input ->> 'amount')::float8, "
         "CASE WHEN b.is_fraud IS NULL THEN NULL WHEN b.is_fraud THEN 1 ELSE 0 END, "
-        "extract(epoch FROM b.reported_at - p.scored_at){features} "
+        "extract(epoch FROM b.reported_at - p.scored_at), p.features_degraded::int{features} "
         "FROM predictions p LEFT JOIN feedback b ON b.transaction_id = p.transaction_id"
         "{features_join} "
         "WHERE p.scored_at >= %s AND p.scored_at < %s {model}) TO STDOUT WITH (FORMAT csv)"
