@@ -23,7 +23,7 @@ from fraud_inference.audit.migrate import SchemaGate
 from fraud_inference.audit.writer import CONNECT_TIMEOUT_S
 
 _PREDICTION = (
-    "SELECT model_name, model_version, decision, scored_at FROM predictions "
+    "SELECT model_name, model_version, decision, scored_at, customer_id FROM predictions "
     "WHERE transaction_id = %s ORDER BY scored_at DESC LIMIT 1"
 )
 _INSERT = (
@@ -65,6 +65,7 @@ class ServedPrediction:
     model_version: str
     decision: str
     scored_at: datetime
+    customer_id: str | None
 
 
 @dataclass(frozen=True)
