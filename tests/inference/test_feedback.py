@@ -19,13 +19,17 @@ AUDIT_TIMEOUT_S = 15.0
 
 
 def wait_audited(dsn: str, transaction_id: str) -> None:
-    """Block until the background writer has stored the prediction of ``transaction_id``."""
+    """Block until the background writer has stored the prediction of ``transaction_id`` (on a
+    fresh database the writer's first batch also creates the tables)."""
     deadline = time.monotonic() + AUDIT_TIMEOUT_S
     while time.monotonic() < deadline:
         with psycopg.connect(dsn) as connection:
-            found = connection.execute(
-                "SELECT 1 FROM predictions WHERE transaction_id = %s", (transaction_id,)
-            ).fetchone()
+            try:
+                found = connection.execute(
+                    "SELECT 1 FROM predictions WHERE transaction_id = %s", (transaction_id,)
+                ).fetchone()
+            except psycopg.errors.UndefinedTable:  # the writer has not migrated the schema yet
+                found = None
         if found:
             return
         time.sleep(0.1)
