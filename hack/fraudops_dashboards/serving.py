@@ -130,13 +130,12 @@ DASHBOARD = DashboardSpec(
                     kind="table",
                 ),
                 PanelSpec(
-                    title="Model loads in the last hour, by outcome",
-                    description="Loads and reloads of models; a failure keeps the previous model "
-                    "serving (FraudOpsModelLoadFailed).",
+                    title="Model loads since the pods started, by outcome",
+                    description="Loads and reloads of models by the running pods; a failure keeps "
+                    "the previous model serving (FraudOpsModelLoadFailed).",
                     queries=(
                         Query(
-                            "sum by (outcome) "
-                            f"(increase(fraudops_model_loads_total{{{SCOPE}}}[1h]))",
+                            f"sum by (outcome) (fraudops_model_loads_total{{{SCOPE}}})",
                             "{{outcome}}",
                         ),
                     ),

@@ -11,7 +11,6 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,29 +21,21 @@ from fraud_training.bundle import ModelBundle, Thresholds
 from fraud_training.features import transaction_features
 from fraud_training.generator import GeneratorConfig, generate_transactions
 from fraud_training.schema import LABEL
-from localservices.prometheus_server import PrometheusServer, started_prometheus
+from localservices.prometheus_server import started_prometheus
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
-from live_service import ServiceProcess, launch
+from live_service import launch
+from observed_service import ObservedService
 from promtool import RULES_FILE
-from traffic import Traffic, burst, report_outcomes
+from traffic import burst, report_outcomes
 
 SCRAPE_JOB = "fraud-scoring"
 #: Long enough for several 1 s scrapes and rule evaluations; FRAUDOPS_LOAD_SECONDS lengthens it
 #: (e.g. to draw the README's picture from a few minutes of data).
 LOAD_SECONDS = 5.0
 LEGIT_FEEDBACK = 60
-
-
-@dataclass
-class ObservedService:
-    """The service under load, the Prometheus scraping it, and what was sent."""
-
-    service: ServiceProcess
-    prometheus: PrometheusServer
-    traffic: Traffic
-    feedback_rows: int
-    started_at: float
+#: A burst longer than this is paced in a swell (for the picture, not for the test).
+WAVE_AFTER_S = 30.0
 
 
 @pytest.fixture(scope="session")
@@ -98,7 +89,7 @@ def observed(
             {SCRAPE_JOB: [service.url.removeprefix("http://")]}, [RULES_FILE]
         )
         started_at = time.time()
-        traffic = burst(service.url, stream, seconds)
+        traffic = burst(service.url, stream, seconds, wave=seconds > WAVE_AFTER_S)
         feedback_rows = report_outcomes(service.url, traffic, LEGIT_FEEDBACK)
         # Two more scrapes and rule evaluations see the last requests and the feedback.
         time.sleep(2.5)

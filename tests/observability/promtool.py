@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,8 +12,6 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 RULES_FILE = REPO / "charts" / "fraudops" / "files" / "prometheus" / "fraudops-rules.yaml"
 RULES_TESTS = Path(__file__).with_name("rules-tests.yaml")
-#: Grafana's variables and macros, replaced by what they mean when every option is selected.
-GRAFANA_SUBSTITUTIONS = {"$namespace": ".*", "$job": ".*", "$__rate_interval": "1m"}
 
 
 def promtool(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -39,15 +36,6 @@ def alerting_rules() -> list[dict[str, Any]]:
 def recording_rules() -> list[dict[str, Any]]:
     """Every recording rule of the rules file."""
     return [rule for group in rule_groups() for rule in group["rules"] if "record" in rule]
-
-
-def as_promql(expr: str) -> str:
-    """A panel's query as Prometheus receives it from Grafana with every option selected."""
-    for variable, value in GRAFANA_SUBSTITUTIONS.items():
-        expr = expr.replace(variable, value)
-    leftover = re.search(r"\$\w+", expr)
-    assert leftover is None, f"unknown Grafana variable {leftover.group()} in {expr}"
-    return expr
 
 
 def check_expressions(

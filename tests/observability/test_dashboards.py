@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from dashboard_files import all_panels, committed_dashboards
 from fraudops_dashboards import DASHBOARDS, OUTPUT_DIR, rendered_files
-from promtool import as_promql, check_expressions, recording_rules
+from fraudops_dashboards.promql import as_promql
+from promtool import check_expressions, recording_rules
 
 PANELS = all_panels()
 PANEL_IDS = [f"{uid}/{panel['title']}" for uid, panel in PANELS]

@@ -6,15 +6,19 @@ nothing exports yet (each is checked to be empty, so a stale mark fails, and rep
 from __future__ import annotations
 
 import math
+import os
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ObservedService
 from dashboard_files import all_panels
-from fraudops_dashboards import DASHBOARDS
-from promtool import alerting_rules, as_promql, recording_rules
+from fraudops_dashboards import DASHBOARDS, serving
+from fraudops_dashboards.promql import as_promql
+from fraudops_dashboards.snapshot import render
+from observed_service import ObservedService
+from promtool import alerting_rules, recording_rules
 
 pytestmark = pytest.mark.services
 
@@ -29,6 +33,12 @@ NOT_EXPORTED_YET = {
     "kube_job_failed": "kube-state-metrics, which the harness does not run",
 }
 SETTLE_TIMEOUT_S = 20.0
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: The README's picture stays a small image.
+MAX_PICTURE_BYTES = 200_000
+#: The picture shows at most the last minutes of a long burst, when the 5-minute rates have
+#: filled their window.
+PICTURE_WINDOW_S = 180.0
 
 
 def exported(observed: ObservedService, metric: str) -> bool:
@@ -76,10 +86,20 @@ def settled(observed: ObservedService) -> ObservedService:
         time.sleep(0.5)
 
 
-def test_the_burst_was_scored_and_its_outcomes_stored(settled: ObservedService) -> None:
+def test_the_burst_was_scored_with_every_decision_and_its_outcomes_stored(
+    settled: ObservedService,
+) -> None:
+    """Every decision occurs, so that live precision and recall have declines to judge."""
+    decisions = settled.prometheus.query("sum by (decision) (fraudops_predictions_total)")
+
     assert settled.traffic.statuses[200] > 100
     assert settled.traffic.statuses[422] > 0
-    assert settled.feedback_rows > 0
+    assert {series["metric"]["decision"] for series in decisions} == {
+        "approve",
+        "review",
+        "decline",
+    }
+    assert settled.feedback_rows > sum(settled.traffic.outcomes.values()) > 0
 
 
 def test_prometheus_loaded_every_rule_of_the_rules_file(settled: ObservedService) -> None:
@@ -131,3 +151,19 @@ def test_a_healthy_service_under_load_raises_no_alert(settled: ObservedService) 
     alerts = settled.prometheus.api("alerts")["alerts"]
 
     assert [(alert["labels"]["alertname"], alert["state"]) for alert in alerts] == []
+
+
+def test_the_serving_dashboard_draws_every_panel_from_prometheus_data(
+    settled: ObservedService, tmp_path: Path
+) -> None:
+    """FRAUDOPS_DASHBOARD_PNG names where to keep the picture (the README's, with a longer
+    FRAUDOPS_LOAD_SECONDS); by default it is drawn into the test's folder."""
+    out = Path(os.environ.get("FRAUDOPS_DASHBOARD_PNG") or tmp_path / "serving.png")
+    end = time.time()
+    start = max(settled.started_at, end - PICTURE_WINDOW_S)
+
+    drawn = render(settled.prometheus.url, serving.DASHBOARD, out, start, end)
+
+    assert drawn == [panel.title for panel in serving.DASHBOARD.panels()]
+    assert out.read_bytes().startswith(PNG_SIGNATURE)
+    assert out.stat().st_size < MAX_PICTURE_BYTES

@@ -6,6 +6,7 @@ run's own, since the harness's Redis and PostgreSQL are shared with other tests.
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import Iterator
@@ -40,7 +41,7 @@ def raw_transactions(frame: pd.DataFrame) -> Iterator[tuple[dict[str, Any], bool
     cycling so that a burst never runs out."""
     prefix = uuid.uuid4().hex[:10]
     rows = frame.drop(columns=["fraud_pattern"]).to_dict(orient="records")
-    for cycle in range(MAX_REQUESTS * BATCH_ROWS):
+    for cycle in range(MAX_REQUESTS * BATCH_ROWS * 100):
         row = dict(rows[cycle % len(rows)])
         label = bool(row.pop(LABEL))
         row["transaction_id"] = f"{prefix}-{cycle}"
@@ -49,16 +50,21 @@ def raw_transactions(frame: pd.DataFrame) -> Iterator[tuple[dict[str, Any], bool
         yield row, label
 
 
-def burst(url: str, frame: pd.DataFrame, seconds: float) -> Traffic:
-    """Score transactions for ``seconds`` (at most MAX_REQUESTS requests): single ones, batches
-    and a few invalid bodies."""
+def burst(url: str, frame: pd.DataFrame, seconds: float, wave: bool = False) -> Traffic:
+    """Score transactions for ``seconds`` (at most ``max_requests``): single ones, batches and a
+    few invalid bodies. ``wave`` paces them in a three-minute swell, as a picture of longer traffic
+    looks more like the day's than a flat line does."""
     traffic = Traffic()
     rows = raw_transactions(frame)
-    deadline = time.monotonic() + seconds
+    started = time.monotonic()
+    limit = MAX_REQUESTS if not wave else MAX_REQUESTS * 100
     with httpx.Client(base_url=url, timeout=10.0) as client:
-        for n in range(MAX_REQUESTS):
-            if time.monotonic() > deadline:
+        for n in range(limit):
+            elapsed = time.monotonic() - started
+            if elapsed > seconds:
                 break
+            if wave:
+                time.sleep(0.004 * (1 + math.sin(2 * math.pi * elapsed / 180)))
             if n % INVALID_EVERY == INVALID_EVERY - 1:
                 body, _ = next(rows)
                 traffic.count(client.post("/predict", json={**body, "amount": -1}).status_code)

@@ -1,0 +1,20 @@
+"""What the observability fixture hands its tests: the service, its Prometheus, what was sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from live_service import ServiceProcess
+from localservices.prometheus_server import PrometheusServer
+from traffic import Traffic
+
+
+@dataclass
+class ObservedService:
+    """The service under load, the Prometheus scraping it, and what was sent."""
+
+    service: ServiceProcess
+    prometheus: PrometheusServer
+    traffic: Traffic
+    feedback_rows: int
+    started_at: float
