@@ -7,7 +7,9 @@ import re
 import pytest
 import yaml
 from fraud_operator.naming import retrain_cronjob_name, training_job_name
-from promtool import RULES_FILE, RULES_TESTS, alerting_rules, promtool, recording_rules
+from promtool import REPO, RULES_FILE, RULES_TESTS, alerting_rules, promtool, recording_rules
+
+DOCS = REPO / "docs" / "observability.md"
 
 
 def alert_tests() -> list[dict[str, object]]:
@@ -62,3 +64,9 @@ def test_training_job_alert_matches_the_names_the_operator_gives_its_jobs() -> N
     ]
 
     assert matches == [True, True, False]
+
+
+def test_every_alert_is_in_the_documentation_table() -> None:
+    documented = set(re.findall(r"^\| `(\w+)` \|", DOCS.read_text(), flags=re.MULTILINE))
+
+    assert documented == {rule["alert"] for rule in alerting_rules()}
