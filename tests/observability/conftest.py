@@ -21,7 +21,8 @@ from fraud_training.bundle import ModelBundle, Thresholds
 from fraud_training.features import transaction_features
 from fraud_training.generator import GeneratorConfig, generate_transactions
 from fraud_training.schema import LABEL
-from localservices.prometheus_server import started_prometheus
+from localservices.ports import wait_until
+from localservices.prometheus_server import PrometheusServer, started_prometheus
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
 from live_service import launch
@@ -36,6 +37,13 @@ LOAD_SECONDS = 5.0
 LEGIT_FEEDBACK = 60
 #: A burst longer than this is paced in a swell (for the picture, not for the test).
 WAVE_AFTER_S = 30.0
+SCRAPE_TIMEOUT_S = 60.0
+
+
+def scraped(prometheus: PrometheusServer, expr: str, expected: float) -> bool:
+    """Whether ``expr`` evaluates to ``expected`` in Prometheus now."""
+    result = prometheus.query(expr)
+    return bool(result) and float(result[0]["value"][1]) == expected
 
 
 @pytest.fixture(scope="session")
@@ -88,12 +96,22 @@ def observed(
         prometheus = started_prometheus(
             {SCRAPE_JOB: [service.url.removeprefix("http://")]}, [RULES_FILE]
         )
+        # Rates need a sample from before the burst and one from after it; on a busy machine
+        # a scrape can time out, so both are waited for rather than assumed.
+        wait_until(
+            lambda: bool(prometheus.query(f'up{{job="{SCRAPE_JOB}"}} == 1')),
+            SCRAPE_TIMEOUT_S,
+            "a first scrape of the service",
+        )
         started_at = time.time()
         traffic = burst(service.url, stream, seconds, wave=seconds > WAVE_AFTER_S)
         feedback_rows = report_outcomes(service.url, traffic, LEGIT_FEEDBACK)
-        # Two more scrapes and rule evaluations see the last requests and the feedback.
-        time.sleep(2.5)
-        yield ObservedService(service, prometheus, traffic, feedback_rows, started_at)
+        wait_until(
+            lambda: scraped(prometheus, "sum(fraudops_predictions_total)", len(traffic.outcomes)),
+            SCRAPE_TIMEOUT_S,
+            "a scrape of every scored transaction",
+        )
+        yield ObservedService(service, prometheus, traffic, feedback_rows, started_at, time.time())
     finally:
         if prometheus is not None:
             prometheus.close()

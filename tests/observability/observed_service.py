@@ -17,4 +17,6 @@ class ObservedService:
     prometheus: PrometheusServer
     traffic: Traffic
     feedback_rows: int
+    #: Unix times: the burst's start, and when Prometheus had scraped all of it.
     started_at: float
+    scraped_at: float

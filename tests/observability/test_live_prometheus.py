@@ -9,6 +9,7 @@ import math
 import os
 import re
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,14 +74,20 @@ def finite(result: list[dict[str, Any]]) -> bool:
     return any(math.isfinite(value) for value in values)
 
 
+def evaluated_at(rule: dict[str, Any]) -> float:
+    """Unix time of a rule's last evaluation (Prometheus gives RFC 3339 with nanoseconds)."""
+    stamp = re.sub(r"(\.\d{6})\d*", r"\1", rule["lastEvaluation"]).replace("Z", "+00:00")
+    return datetime.fromisoformat(stamp).timestamp()
+
+
 @pytest.fixture(scope="module")
 def settled(observed: ObservedService) -> ObservedService:
-    """The observed service once Prometheus has evaluated every rule group at least once."""
+    """The observed service once Prometheus has evaluated every rule after its last scrape."""
     deadline = time.monotonic() + SETTLE_TIMEOUT_S
     while True:
-        groups = observed.prometheus.api("rules", type="record")["groups"]
+        groups = observed.prometheus.api("rules")["groups"]
         rules = [rule for group in groups for rule in group["rules"]]
-        if rules and all(rule["health"] != "unknown" for rule in rules):
+        if rules and all(evaluated_at(rule) > observed.scraped_at for rule in rules):
             return observed
         assert time.monotonic() < deadline, f"rules never evaluated: {rules}"
         time.sleep(0.5)
