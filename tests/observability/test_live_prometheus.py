@@ -106,6 +106,7 @@ def test_the_burst_was_scored_with_every_decision_and_its_outcomes_stored(
         "review",
         "decline",
     }
+    assert "decline" in settled.traffic.decisions.values()
     assert settled.feedback_rows > sum(settled.traffic.outcomes.values()) > 0
 
 

@@ -26,9 +26,11 @@ MAX_REQUESTS = 5_000
 
 @dataclass
 class Traffic:
-    """What the burst sent: the scored transactions' outcomes and the responses by status."""
+    """What the burst sent: the scored transactions' true outcomes and the decisions served (by
+    transaction id), and the responses by status."""
 
     outcomes: dict[str, bool] = field(default_factory=dict)
+    decisions: dict[str, str] = field(default_factory=dict)
     statuses: dict[int, int] = field(default_factory=dict)
 
     def count(self, status: int) -> None:
@@ -75,21 +77,27 @@ def burst(url: str, frame: pd.DataFrame, seconds: float, wave: bool = False) -> 
                 )
                 traffic.count(response.status_code)
                 traffic.outcomes.update({b["transaction_id"]: label for b, label in batch})
+                for (body, _), served in zip(batch, response.json()["predictions"], strict=True):
+                    traffic.decisions[body["transaction_id"]] = served["decision"]
             else:
                 body, label = next(rows)
-                traffic.count(client.post("/predict", json=body).status_code)
+                response = client.post("/predict", json=body)
+                traffic.count(response.status_code)
                 traffic.outcomes[body["transaction_id"]] = label
+                traffic.decisions[body["transaction_id"]] = response.json()["decision"]
     return traffic
 
 
 def report_outcomes(url: str, traffic: Traffic, legit: int) -> int:
-    """Post the confirmed outcome of every scored fraud and of ``legit`` legitimate transactions,
-    as chargebacks and cleared alerts would arrive; the number of feedback rows stored."""
-    frauds = [tid for tid, is_fraud in traffic.outcomes.items() if is_fraud]
-    cleared = [tid for tid, is_fraud in traffic.outcomes.items() if not is_fraud][:legit]
+    """Post the confirmed outcome of every scored fraud, every decline and ``legit`` more
+    legitimate transactions, as chargebacks and cleared alerts would arrive (so that live
+    precision and recall have declines and frauds to count); the number of rows stored."""
+    frauds = {tid for tid, is_fraud in traffic.outcomes.items() if is_fraud}
+    declined = {tid for tid, decision in traffic.decisions.items() if decision == "decline"}
+    cleared = [tid for tid in traffic.outcomes if tid not in frauds | declined][:legit]
     stored = 0
     with httpx.Client(base_url=url, timeout=10.0) as client:
-        for transaction_id in frauds + cleared:
+        for transaction_id in [*sorted(frauds | declined), *cleared]:
             response = client.post(
                 "/feedback",
                 json={"transaction_id": transaction_id, "is_fraud": transaction_id in frauds},
