@@ -26,7 +26,7 @@ from localservices.prometheus_server import PrometheusServer, started_prometheus
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
 from live_service import launch
-from observed_service import ObservedService
+from observed_service import ADMIN_TOKEN, ObservedService
 from promtool import RULES_FILE
 from traffic import burst, report_outcomes
 
@@ -87,7 +87,7 @@ def observed(
         MODEL_URI=str(observed_model),
         REDIS_URL=redis_server.url,
         DATABASE_URL=postgres_server.dsn,
-        ADMIN_TOKEN="observability-admin",
+        ADMIN_TOKEN=ADMIN_TOKEN,
         LOG_LEVEL="warning",
     )
     prometheus = None

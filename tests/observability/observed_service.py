@@ -8,6 +8,9 @@ from live_service import ServiceProcess
 from localservices.prometheus_server import PrometheusServer
 from traffic import Traffic
 
+#: The bearer token of the observed service's admin endpoints (/reload).
+ADMIN_TOKEN = "observability-admin"
+
 
 @dataclass
 class ObservedService:

@@ -13,12 +13,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from dashboard_files import all_panels
 from fraudops_dashboards import DASHBOARDS, serving
 from fraudops_dashboards.promql import as_promql
 from fraudops_dashboards.snapshot import render
-from observed_service import ObservedService
+from localservices.ports import wait_until
+from observed_service import ADMIN_TOKEN, ObservedService
 from promtool import alerting_rules, recording_rules
 
 pytestmark = pytest.mark.services
@@ -34,6 +36,7 @@ NOT_EXPORTED_YET = {
     "kube_job_failed": "kube-state-metrics, which the harness does not run",
 }
 SETTLE_TIMEOUT_S = 20.0
+ALERT_TIMEOUT_S = 30.0
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: The README's picture stays a small image.
 MAX_PICTURE_BYTES = 200_000
@@ -175,3 +178,33 @@ def test_the_serving_dashboard_draws_every_panel_from_prometheus_data(
     assert drawn == [panel.title for panel in serving.DASHBOARD.panels()]
     assert out.read_bytes().startswith(PNG_SIGNATURE)
     assert out.stat().st_size < MAX_PICTURE_BYTES
+
+
+def firing(observed: ObservedService) -> set[str]:
+    """Names of the alerts firing now."""
+    alerts = observed.prometheus.api("alerts")["alerts"]
+    return {alert["labels"]["alertname"] for alert in alerts if alert["state"] == "firing"}
+
+
+def test_a_failed_reload_fires_model_load_failed_and_nothing_else(
+    settled: ObservedService, tmp_path: Path
+) -> None:
+    """The event the model-load alert is for, caused for real (last in this module: the alerts
+    above expect a healthy service). The failure counter's first sample is the one increase()
+    cannot see; the rule catches it, and the previous model keeps serving."""
+    response = httpx.post(
+        f"{settled.service.url}/reload",
+        json={"model_uri": str(tmp_path / "no-model-here")},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        timeout=30.0,
+    )
+    assert response.status_code in (422, 503), response.text
+
+    wait_until(
+        lambda: "FraudOpsModelLoadFailed" in firing(settled),
+        ALERT_TIMEOUT_S,
+        "FraudOpsModelLoadFailed firing",
+    )
+
+    assert firing(settled) == {"FraudOpsModelLoadFailed"}
+    assert settled.service.wait_until("/readyz", 200)
