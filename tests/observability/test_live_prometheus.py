@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas as pd
 import pytest
 from dashboard_files import all_panels
 from fraudops_dashboards import DASHBOARDS, serving
@@ -22,6 +23,7 @@ from fraudops_dashboards.snapshot import render
 from localservices.ports import wait_until
 from observed_service import ADMIN_TOKEN, ObservedService
 from promtool import alerting_rules, recording_rules
+from traffic import burst
 
 pytestmark = pytest.mark.services
 
@@ -37,6 +39,8 @@ NOT_EXPORTED_YET = {
 }
 SETTLE_TIMEOUT_S = 20.0
 ALERT_TIMEOUT_S = 30.0
+#: How long the service scores while Redis is away.
+OUTAGE_SECONDS = 2.0
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: The README's picture stays a small image.
 MAX_PICTURE_BYTES = 200_000
@@ -208,3 +212,32 @@ def test_a_failed_reload_fires_model_load_failed_and_nothing_else(
 
     assert firing(settled) == {"FraudOpsModelLoadFailed"}
     assert settled.service.wait_until("/readyz", 200)
+
+
+def alert_states(observed: ObservedService) -> dict[str, str]:
+    """State (pending or firing) of every active alert, by name."""
+    alerts = observed.prometheus.api("alerts")["alerts"]
+    return {alert["labels"]["alertname"]: alert["state"] for alert in alerts}
+
+
+def test_scoring_without_redis_shows_on_the_degraded_panel_and_makes_its_alert_pending(
+    settled: ObservedService, redis_server: Any, stream: pd.DataFrame
+) -> None:
+    """Redis taken away for real (and brought back): the degraded share rises past the alert's
+    5% at once, and the alert waits out its 5 minutes as pending."""
+    before = settled.prometheus.query("sum(fraudops_features_degraded_total)")[0]["value"][1]
+    redis_server.stop()
+    try:
+        outage = burst(settled.service.url, stream, OUTAGE_SECONDS)
+    finally:
+        redis_server.start()
+
+    wait_until(
+        lambda: alert_states(settled).get("FraudOpsFeaturesDegraded") == "pending",
+        ALERT_TIMEOUT_S,
+        "FraudOpsFeaturesDegraded pending",
+    )
+    degraded = settled.prometheus.query("sum(fraudops_features_degraded_total)")[0]["value"][1]
+    (ratio,) = settled.prometheus.query("job:fraudops_features_degraded:ratio_rate5m")
+    assert float(degraded) - float(before) >= len(outage.outcomes) > 0
+    assert float(ratio["value"][1]) > 0.05
