@@ -24,6 +24,7 @@ from fraud_training.schema import LABEL
 from localservices.ports import wait_until
 from localservices.prometheus_server import PrometheusServer, started_prometheus
 
+# The serving tests' launcher, one definition of how a service process is started and stopped.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
 from live_service import launch
 from observed_service import ADMIN_TOKEN, ObservedService
@@ -53,7 +54,7 @@ def stream() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def observed_model(tmp_path_factory: pytest.TempPathFactory, stream: pd.DataFrame) -> Path:
+def observed_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small XGBoost bundle trained the way the training package trains one."""
     training = generate_transactions(GeneratorConfig(rows=3_000, seed=12))
     labels = training[LABEL].to_numpy()

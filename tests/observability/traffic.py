@@ -53,9 +53,10 @@ def raw_transactions(frame: pd.DataFrame) -> Iterator[tuple[dict[str, Any], bool
 
 
 def burst(url: str, frame: pd.DataFrame, seconds: float, wave: bool = False) -> Traffic:
-    """Score transactions for ``seconds`` (at most ``max_requests``): single ones, batches and a
-    few invalid bodies. ``wave`` paces them in a three-minute swell, as a picture of longer traffic
-    looks more like the day's than a flat line does."""
+    """Score transactions for ``seconds``: single ones, batches and a few invalid bodies, at most
+    MAX_REQUESTS requests (a hundred times more with ``wave``). ``wave`` paces them in a
+    three-minute swell, as a picture of longer traffic looks more like the day's than a flat
+    line does."""
     traffic = Traffic()
     rows = raw_transactions(frame)
     started = time.monotonic()
