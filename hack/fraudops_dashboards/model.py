@@ -29,7 +29,6 @@ DASHBOARD = DashboardSpec(
                     ),
                     unit="percentunit",
                     max_value=1,
-                    awaits=FEEDBACK,
                 ),
                 PanelSpec(
                     title="Live recall at the decline threshold",
@@ -43,7 +42,6 @@ DASHBOARD = DashboardSpec(
                     ),
                     unit="percentunit",
                     max_value=1,
-                    awaits=FEEDBACK,
                 ),
                 PanelSpec(
                     title="Confirmed outcomes per day, by decision served",
@@ -58,7 +56,6 @@ DASHBOARD = DashboardSpec(
                     ),
                     unit="short",
                     stacked=True,
-                    awaits=FEEDBACK,
                 ),
                 PanelSpec(
                     title="Label lag p50 / p90",
@@ -77,7 +74,6 @@ DASHBOARD = DashboardSpec(
                         ),
                     ),
                     unit="s",
-                    awaits=LABEL_LAG,
                 ),
             ),
         ),

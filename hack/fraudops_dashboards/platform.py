@@ -88,14 +88,15 @@ DASHBOARD = DashboardSpec(
                     kind="stat",
                 ),
                 PanelSpec(
-                    title="Failed training Jobs",
-                    description="Training and retraining Jobs that failed, as kube-state-metrics "
+                    title="Failed training and gate Jobs",
+                    description="Training, retraining and gate Jobs that failed, as "
+                    "kube-state-metrics "
                     "reports them (FraudOpsTrainingJobFailed).",
                     queries=(
                         Query(
                             'sum by (namespace, job_name) (kube_job_failed{condition="true", '
                             'namespace=~"$namespace", '
-                            'job_name=~".+-train-g[0-9]+|.+-retrain-[0-9]+"})',
+                            'job_name=~".+-train-[0-9a-f]+|.+-retrain-[0-9]+|.+-gate-v[0-9]+"})',
                             "{{namespace}}/{{job_name}}",
                             instant=True,
                         ),

@@ -8,6 +8,7 @@ outcome for feedback.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -15,6 +16,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 if TYPE_CHECKING:  # the audit package imports this module
     from fraud_inference.audit.feedback import StoredFeedback
 
+#: The confirmed outcomes feedback counts, legitimate first.
+OUTCOMES = ("legit", "fraud")
 LATENCY_BUCKETS_S = (
     0.0005,
     0.001,
@@ -120,11 +123,18 @@ class ServiceMetrics:
     def label_received(self, stored: StoredFeedback) -> None:
         """Count a newly stored outcome by what was served for it."""
         served = stored.prediction
-        outcome = "fraud" if stored.is_fraud else "legit"
+        outcome = OUTCOMES[1] if stored.is_fraud else OUTCOMES[0]
         self.feedback.labels(served.model_version, served.decision, outcome).inc()
         self.label_lag.observe(stored.label_lag_seconds)
 
-    def serving(self, name: str, version: str, alias: str | None, algorithm: str) -> None:
-        """Point the model-info gauge at the model now being served."""
+    def serving(
+        self, name: str, version: str, alias: str | None, algorithm: str, decisions: Sequence[str]
+    ) -> None:
+        """Point the model-info gauge at the model now being served, and start its feedback
+        counters at zero: a counter that first appears already incremented hides that first
+        increase from ``rate()``, so live precision would stay empty until the second label."""
         self.model_info.clear()
         self.model_info.labels(name, version, alias or "", algorithm).set(1)
+        for decision in decisions:
+            for outcome in OUTCOMES:
+                self.feedback.labels(version, decision, outcome)

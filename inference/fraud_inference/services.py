@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from fraud_training.bundle import DECISIONS
 from pydantic import BaseModel
 
 from fraud_inference.audit.feedback import FeedbackStore
@@ -120,7 +121,7 @@ class Services:
             raise
         self.metrics.model_loads.labels("success").inc()
         self.metrics.serving(
-            served.name, served.version, served.source.alias, served.bundle.algorithm
+            served.name, served.version, served.source.alias, served.bundle.algorithm, DECISIONS
         )
         freeze_heap()
         return served

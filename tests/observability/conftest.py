@@ -106,7 +106,7 @@ def observed(
         )
         started_at = time.time()
         traffic = burst(service.url, stream, seconds, wave=seconds > WAVE_AFTER_S)
-        feedback_rows = report_outcomes(service.url, traffic, LEGIT_FEEDBACK)
+        feedback_rows = report_outcomes(service.url, traffic, LEGIT_FEEDBACK, ADMIN_TOKEN)
         wait_until(
             lambda: scraped(prometheus, "sum(fraudops_predictions_total)", len(traffic.outcomes)),
             SCRAPE_TIMEOUT_S,

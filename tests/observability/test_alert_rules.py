@@ -6,7 +6,7 @@ import re
 
 import pytest
 import yaml
-from fraud_operator.naming import retrain_cronjob_name, training_job_name
+from fraud_operator.naming import gate_job_name, retrain_cronjob_name, training_job_name
 from promtool import REPO, RULES_FILE, RULES_TESTS, alerting_rules, promtool, recording_rules
 
 DOCS = REPO / "docs" / "observability.md"
@@ -60,10 +60,15 @@ def test_training_job_alert_matches_the_names_the_operator_gives_its_jobs() -> N
 
     matches = [
         bool(re.fullmatch(pattern, name))
-        for name in (training_job_name("fraud-detector", 3), cronjob_child, "nightly-backup")
+        for name in (
+            training_job_name("fraud-detector", "3f2a9c1b04"),
+            cronjob_child,
+            gate_job_name("fraud-detector", "5"),
+            "nightly-backup",
+        )
     ]
 
-    assert matches == [True, True, False]
+    assert matches == [True, True, True, False]
 
 
 def test_every_alert_is_in_the_documentation_table() -> None:

@@ -17,6 +17,9 @@ import httpx
 import pandas as pd
 from fraud_training.schema import LABEL
 
+#: How long feedback waits for the audit writer to store the row it labels.
+AUDIT_WAIT_S = 10.0
+
 BATCH_ROWS = 20
 #: Every n-th request is a batch, every m-th one an invalid transaction (a 422 for the panels).
 BATCH_EVERY = 10
@@ -89,20 +92,26 @@ def burst(url: str, frame: pd.DataFrame, seconds: float, wave: bool = False) -> 
     return traffic
 
 
-def report_outcomes(url: str, traffic: Traffic, legit: int) -> int:
+def report_outcomes(url: str, traffic: Traffic, legit: int, admin_token: str) -> int:
     """Post the confirmed outcome of every scored fraud, every decline and ``legit`` more
     legitimate transactions, as chargebacks and cleared alerts would arrive (so that live
-    precision and recall have declines and frauds to count); the number of rows stored."""
+    precision and recall have declines and frauds to count); the number of rows stored.
+
+    Feedback is admin-only and joins the audit trail, which is written in batches: a 404 for a
+    row the writer has not stored yet is asked again, for a bounded time."""
     frauds = {tid for tid, is_fraud in traffic.outcomes.items() if is_fraud}
     declined = {tid for tid, decision in traffic.decisions.items() if decision == "decline"}
     cleared = [tid for tid in traffic.outcomes if tid not in frauds | declined][:legit]
     stored = 0
-    with httpx.Client(base_url=url, timeout=10.0) as client:
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    with httpx.Client(base_url=url, timeout=10.0, headers=headers) as client:
         for transaction_id in [*sorted(frauds | declined), *cleared]:
-            response = client.post(
-                "/feedback",
-                json={"transaction_id": transaction_id, "is_fraud": transaction_id in frauds},
-            )
+            body = {"transaction_id": transaction_id, "is_fraud": transaction_id in frauds}
+            deadline = time.monotonic() + AUDIT_WAIT_S
+            response = client.post("/feedback", json=body)
+            while response.status_code == 404 and time.monotonic() < deadline:
+                time.sleep(0.2)
+                response = client.post("/feedback", json=body)
             assert response.status_code == 201, response.text
             stored += 1
     return stored
