@@ -61,6 +61,7 @@ def raw_fields(rows: Sequence[Any]) -> tuple[dict[str, np.ndarray], list[Observa
     observations = [
         Observation(
             customer_id=row.customer_id,
+            transaction_id=row.transaction_id,
             ts_ms=int(ts_ms[i]),
             cents=int(raw["amount_cents"][i]),
             merchant_id=row.merchant_id,
