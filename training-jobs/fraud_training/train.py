@@ -99,16 +99,9 @@ def run_training(
     step(f"loading and validating {config.data}")
     dataset = load_dataset(config.data, data_format=config.data_format, mapping=config.mapping)
     step(f"building {dataset.feature_set} features for {len(dataset.frame):,} rows")
-    feature_set = FEATURE_SETS[dataset.feature_set]
     labels = dataset.frame[LABEL].to_numpy(np.int64)
     amounts = dataset.frame["amount"].to_numpy(np.float64)
-    inputs = FeatureInputs.fit(
-        dataset.frame, dataset.pass_through, encoding_rows(config, dataset, labels)
-    )
-    features = np.column_stack(
-        [feature_set.build(dataset.frame), inputs.encode(dataset.frame, len(dataset.frame))]
-    )
-    feature_names = feature_set.names + inputs.names
+    features, feature_names, inputs = model_inputs(config, dataset)
     step(f"fitting {config.algorithm} ({config.split} split)")
     fitted = fit_and_score(config, features, labels, timestamp_ms(dataset.frame["timestamp"]))
     step("choosing thresholds on the validation rows, measuring on the test rows")
@@ -206,6 +199,21 @@ def run_training(
         config.summary_out.parent.mkdir(parents=True, exist_ok=True)
         config.summary_out.write_text(result.to_json())
     return result
+
+
+def model_inputs(
+    config: TrainingConfig, dataset: Dataset
+) -> tuple[np.ndarray, tuple[str, ...], FeatureInputs]:
+    """The feature matrix, its column names and the fitted pass-through inputs of a data set."""
+    labels = dataset.frame[LABEL].to_numpy(np.int64)
+    feature_set = FEATURE_SETS[dataset.feature_set]
+    inputs = FeatureInputs.fit(
+        dataset.frame, dataset.pass_through, encoding_rows(config, dataset, labels)
+    )
+    features = np.column_stack(
+        [feature_set.build(dataset.frame), inputs.encode(dataset.frame, len(dataset.frame))]
+    )
+    return features, feature_set.names + inputs.names, inputs
 
 
 def encoding_rows(config: TrainingConfig, dataset: Dataset, labels: np.ndarray) -> np.ndarray:
