@@ -3,8 +3,11 @@
 One Lua script per transaction reads the aggregates the transaction sees and then records it, so
 concurrent requests for the same customer cannot interleave a read and a write. A batch sends its
 scripts in one pipeline, in the order of the batch. Keys carry a TTL, so customers who stop
-transacting age out. When Redis is unreachable the caller gets ``None`` and scores degraded; a
-circuit breaker keeps a dead Redis from costing every request a timeout.
+transacting age out. Keys carry the served model's name, so two models served from one Redis keep
+separate state, and an update carries the transaction id: a retried request (or a replayed
+stream) returns the reply of the first and changes nothing. When Redis is unreachable the caller
+gets ``None`` and scores degraded; a circuit breaker keeps a dead Redis from costing every
+request a timeout.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from fraud_inference.circuit_breaker import CircuitBreaker
 
 log = logging.getLogger(__name__)
 
-KEY_PREFIX = "fraudops:customer"
+KEY_PREFIX = "fraudops"
+DEFAULT_NAMESPACE = "default"
 BREAKER_COOLDOWN_S = 2.0
 SCRIPT = files("fraud_inference").joinpath("online_state.lua").read_text()
 _OPTIONAL_FLOATS = {"prev_ts_ms", "prev_lat", "prev_lon"}
@@ -35,6 +39,7 @@ class Observation:
     """What the online state needs of one transaction."""
 
     customer_id: str
+    transaction_id: str
     ts_ms: int
     cents: int
     merchant_id: str
@@ -43,16 +48,21 @@ class Observation:
     lon: float
 
 
-def customer_keys(customer_id: str) -> list[str]:
-    """State, window, merchants and devices keys; the ``{}`` hash tag keeps them in one slot."""
-    base = f"{KEY_PREFIX}:{{{customer_id}}}"
-    return [f"{base}:state", f"{base}:window", f"{base}:merchants", f"{base}:devices"]
+def customer_keys(customer_id: str, namespace: str = DEFAULT_NAMESPACE) -> list[str]:
+    """State, window, merchants, devices, seen-ids and replies keys of one customer of one
+    model; the ``{}`` hash tag keeps them in one cluster slot."""
+    base = f"{KEY_PREFIX}:{namespace}:customer:{{{customer_id}}}"
+    return [
+        f"{base}:{part}" for part in ("state", "window", "merchants", "devices", "seen", "replies")
+    ]
 
 
 class OnlineState:
     """Reads and updates customer histories in Redis, degrading to ``None`` when it is down."""
 
-    def __init__(self, url: str, timeout_s: float, ttl_days: int) -> None:
+    def __init__(
+        self, url: str, timeout_s: float, ttl_days: int, namespace: str = DEFAULT_NAMESPACE
+    ) -> None:
         self._client = aioredis.Redis.from_url(
             url,
             socket_timeout=timeout_s,
@@ -62,6 +72,7 @@ class OnlineState:
         )
         self._script = self._client.register_script(SCRIPT)
         self._ttl_s = str(ttl_days * 86_400)
+        self._namespace = namespace
         self._windows = [str(width) for width in WINDOWS_MS.values()]
         self.breaker = CircuitBreaker(BREAKER_COOLDOWN_S)
 
@@ -100,9 +111,10 @@ class OnlineState:
             repr(float(row.lon)),
             self._ttl_s,
             str(MAX_WINDOW_MS),
+            row.transaction_id,
             *self._windows,
         ]
-        return customer_keys(row.customer_id), args
+        return customer_keys(row.customer_id, self._namespace), args
 
 
 def _as_arrays(replies: Sequence[Sequence[object]]) -> dict[str, np.ndarray]:

@@ -5,6 +5,10 @@ so a column added to the schema is accepted here without a second definition. Wh
 does not say (bounds, allowed values, lengths) is added per column kind and per column below.
 Optional fields default to :data:`fraud_training.schema.OPTIONAL_DEFAULTS`, the same values the
 offline loaders fill in, so a missing field means the same thing online and offline.
+
+Fields outside the schema are kept (``model_extra``): a model trained with the user's own columns
+(``--feature``) reads them from there, as its bundle's input schema says, and a model that does
+not use a field ignores it. Merchant categories are an open vocabulary, as in training.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from typing import Annotated, Any, Literal
 
 from fraud_training.bundle import DECISIONS
 from fraud_training.schema import (
-    CATEGORIES,
     OPTIONAL_DEFAULTS,
     TRANSACTION_COLUMNS,
     Channel,
@@ -47,7 +50,6 @@ _KIND_TYPES: dict[str, tuple[Any, dict[str, Any]]] = {
 }
 #: Allowed values of the category columns.
 _CHOICES: dict[str, tuple[str, ...]] = {
-    "merchant_category": CATEGORIES,
     "channel": tuple(channel.value for channel in Channel),
 }
 #: Constraints a column needs beyond its kind's.
@@ -63,7 +65,9 @@ _COLUMN_CONSTRAINTS: dict[str, dict[str, Any]] = {
 
 
 def _field(column: Column) -> tuple[Any, Any]:
-    if column.kind == "category":
+    if column.kind == "category" and column.name not in _CHOICES:
+        annotation, constraints = _KIND_TYPES["str"]
+    elif column.kind == "category":
         annotation: Any = Literal[_CHOICES[column.name]]  # type: ignore[valid-type]
         constraints: dict[str, Any] = {}
     else:
@@ -76,7 +80,7 @@ def _field(column: Column) -> tuple[Any, Any]:
 
 
 class _TransactionBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False, frozen=True)
 
 
 Transaction: type[BaseModel] = create_model(

@@ -16,7 +16,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+from fraud_training.bundle import ModelBundle
 from fraud_training.features import (
+    NUMERIC,
     RAW_COLUMNS,
     CustomerHistory,
     derive_features,
@@ -27,6 +29,7 @@ from fraud_inference.explain import top_contributions
 from fraud_inference.metrics import ServiceMetrics
 from fraud_inference.model_store import ServedModel
 from fraud_inference.online_state import Observation, OnlineState
+from fraud_inference.responses import ClientError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MS = timedelta(milliseconds=1)
@@ -58,6 +61,7 @@ def raw_fields(rows: Sequence[Any]) -> tuple[dict[str, np.ndarray], list[Observa
     observations = [
         Observation(
             customer_id=row.customer_id,
+            transaction_id=row.transaction_id,
             ts_ms=int(ts_ms[i]),
             cents=int(raw["amount_cents"][i]),
             merchant_id=row.merchant_id,
@@ -68,6 +72,43 @@ def raw_fields(rows: Sequence[Any]) -> tuple[dict[str, np.ndarray], list[Observa
         for i, row in enumerate(rows)
     ]
     return raw, observations
+
+
+def pass_through_inputs(bundle: ModelBundle, rows: Sequence[Any]) -> np.ndarray:
+    """The model's pass-through inputs from the requests' fields (``model_extra`` for the
+    user's own columns); a field a request leaves out is missing to the model. A value that
+    cannot be a number where the model was trained on numbers is the client's mistake: 422."""
+    columns: dict[str, list[Any]] = {}
+    for column in bundle.inputs.columns:
+        values = [_field_value(row, column.name) for row in rows]
+        if column.kind == NUMERIC:
+            for i, value in enumerate(values):
+                if value is not None and not _is_number(value):
+                    raise ClientError(
+                        422,
+                        f"transactions[{i}].{column.name}: must be a number (the model was "
+                        f"trained on numbers), got {value!r}",
+                    )
+            values = [None if v is None else float(v) for v in values]
+        columns[column.name] = values
+    return bundle.inputs.encode(columns, len(rows))
+
+
+def _field_value(row: Any, name: str) -> Any:
+    if name in type(row).model_fields:
+        return getattr(row, name)
+    return (row.model_extra or {}).get(name)
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return bool(np.isfinite(value))
+    try:
+        return bool(np.isfinite(float(value)))
+    except (TypeError, ValueError):
+        return False
 
 
 def no_history(rows: int) -> dict[str, np.ndarray]:
@@ -98,6 +139,8 @@ class Scorer:
             aggregates = no_history(len(rows))
             self._metrics.features_degraded.inc(len(rows))
         features = derive_features(raw, aggregates)
+        if bundle.inputs.columns:
+            features = np.column_stack([features, pass_through_inputs(bundle, rows)])
         probabilities = model.predictor.probability(features)
         decisions = bundle.thresholds.decide(probabilities)
         top: list[list[dict[str, Any]]] = [[] for _ in rows]

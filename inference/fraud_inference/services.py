@@ -57,7 +57,10 @@ class Services:
         metrics = ServiceMetrics()
         online = (
             OnlineState(
-                settings.redis_url, settings.redis_timeout_s, settings.online_state_ttl_days
+                settings.redis_url,
+                settings.redis_timeout_s,
+                settings.online_state_ttl_days,
+                namespace=settings.model_name,
             )
             if settings.redis_url
             else None

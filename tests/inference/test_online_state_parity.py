@@ -32,11 +32,13 @@ def as_requests(frame: pd.DataFrame) -> list[Any]:
     return [Transaction(**record) for record in frame[list(TRANSACTION_FIELDS)].to_dict("records")]
 
 
-def replay(url: str, observations: list[Observation], chunk: int = 500) -> dict[str, np.ndarray]:
+def replay(
+    url: str, observations: list[Observation], chunk: int = 500, namespace: str = "parity"
+) -> dict[str, np.ndarray]:
     """Send a stream through the Redis state in order, in pipelined chunks as batches do."""
 
     async def run() -> list[dict[str, np.ndarray]]:
-        state = OnlineState(url, timeout_s=2.0, ttl_days=90)
+        state = OnlineState(url, timeout_s=2.0, ttl_days=90, namespace=namespace)
         try:
             parts = []
             for start in range(0, len(observations), chunk):
@@ -99,8 +101,8 @@ def test_redis_state_equals_the_in_memory_reference_with_out_of_order_times(
         expected.append(reference.aggregates(ts, merchant, device))
         reference.add(ts, cents, merchant, device, 48.5, 2.25)
     observations = [
-        Observation(customer, ts, cents, merchant, device, 48.5, 2.25)
-        for ts, cents, merchant, device in stream
+        Observation(customer, f"t{i}", ts, cents, merchant, device, 48.5, 2.25)
+        for i, (ts, cents, merchant, device) in enumerate(stream)
     ]
 
     got = replay(redis_server.url, observations, chunk=1)
@@ -108,3 +110,39 @@ def test_redis_state_equals_the_in_memory_reference_with_out_of_order_times(
     for i, row in enumerate(expected):
         for name, value in row.items():
             np.testing.assert_equal(got[name][i], value, err_msg=f"row {i} {name}")
+
+
+def test_replaying_a_transaction_id_returns_its_first_reply_and_changes_nothing(
+    redis_server: Any,
+) -> None:
+    customer = f"replay-{uuid.uuid4().hex[:8]}"
+    hour = 3_600_000
+    first = Observation(customer, "t1", 10 * hour, 1_000, "m1", "d1", 48.5, 2.25)
+    second = Observation(customer, "t2", 11 * hour, 500, "m2", "d1", 48.5, 2.25)
+    retried = [first, second, first, second]  # a client retrying both requests
+    once = replay(
+        redis_server.url,
+        [first, second, Observation(customer, "t3", 12 * hour, 1, "m1", "d1", 0.0, 0.0)],
+        chunk=1,
+        namespace="once",
+    )
+    got = replay(
+        redis_server.url,
+        [*retried, Observation(customer, "t3", 12 * hour, 1, "m1", "d1", 0.0, 0.0)],
+        chunk=1,
+    )
+
+    for name in AGGREGATE_FIELDS:
+        np.testing.assert_equal(got[name][2:4], got[name][0:2], err_msg=f"replay {name}")
+        np.testing.assert_equal(got[name][4], once[name][2], err_msg=f"after replays {name}")
+
+
+def test_two_models_keep_separate_state_for_the_same_customer(redis_server: Any) -> None:
+    customer = f"models-{uuid.uuid4().hex[:8]}"
+    row = Observation(customer, "t1", 3_600_000, 1_000, "m1", "d1", 48.5, 2.25)
+    later = Observation(customer, "t2", 7_200_000, 1_000, "m1", "d1", 48.5, 2.25)
+
+    replay(redis_server.url, [row], namespace="model-a")
+    other_model = replay(redis_server.url, [later], namespace="model-b")
+
+    assert other_model["n_prior"][0] == 0.0

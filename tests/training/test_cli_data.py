@@ -114,3 +114,24 @@ def test_check_data_on_a_missing_file_says_so(tmp_path):
     result = fraudctl("check-data", tmp_path / "nowhere.csv")
     assert result.returncode != 0
     assert "no such file" in result.stderr
+
+
+MAPPED = ("--map", "customer_id=customer_id", "--map", "timestamp=timestamp")
+MAPPED += ("--map", "amount=amount", "--map", "is_fraud=is_fraud")
+
+
+def test_check_data_lists_pass_through_features_with_their_kind(tmp_path, generated_csv):
+    source = pd.read_csv(generated_csv)
+    export = tmp_path / "export.csv"
+    source.rename(columns={"lat": "geo_lat", "device_id": "browser"}).to_csv(export, index=False)
+    result = fraudctl("check-data", export, *MAPPED, "--feature", "geo_lat", "--feature", "browser")
+    assert result.returncode == 0, result.stderr
+    assert "feature geo_lat" in result.stdout and "numeric" in result.stdout
+    assert "feature browser" in result.stdout and "categorical" in result.stdout
+
+
+def test_a_feature_that_is_also_a_mapped_column_is_one_line_and_a_non_zero_exit(generated_csv):
+    result = fraudctl("check-data", generated_csv, *MAPPED, "--feature", "amount")
+    assert result.returncode != 0
+    assert "--feature amount: the column is already mapped to amount" in result.stderr
+    assert "Traceback" not in result.stderr

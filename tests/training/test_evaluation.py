@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from fraud_training.bundle import Thresholds
 from fraud_training.evaluation import (
     CostModel,
+    card_precision_at_k,
+    choose_thresholds,
     cost_optimal_threshold,
     evaluate,
     precision_threshold,
@@ -125,3 +128,31 @@ def test_decline_threshold_falls_back_to_one_when_precision_is_unreachable() -> 
     result = evaluate(labels, np.array([0.9, 0.8, 0.7, 0.6]), np.full(4, 100.0))
     assert result.thresholds.decline == 1.0
     assert result.metrics["decline_precision_reached"] == 0.0
+
+
+def test_thresholds_chosen_elsewhere_are_applied_not_re_chosen() -> None:
+    chosen = Thresholds(review=0.85, decline=0.95)
+    result = evaluate(LABELS, SCORES, AMOUNTS, CostModel(review_fee=5.0), thresholds=chosen)
+    assert result.thresholds == chosen
+    metrics = result.metrics
+    assert (metrics["tp"], metrics["fp"], metrics["fn"], metrics["tn"]) == (1, 0, 1, 4)
+    assert metrics["expected_cost"] == 30.0  # the 30 fraud is missed, no false alarm
+    assert metrics["decline_precision_reached"] == 0.0  # nothing scores 0.95 or more
+
+
+def test_choose_thresholds_is_the_cost_optimum_and_the_precision_floor() -> None:
+    chosen = choose_thresholds(LABELS, SCORES, AMOUNTS, CostModel(review_fee=5.0), 0.9)
+    assert chosen == Thresholds(review=0.7, decline=0.9)
+
+
+def test_card_precision_at_k_takes_each_days_top_cards_and_averages_the_days() -> None:
+    day = 86_400_000
+    cards = np.array(["a", "a", "b", "c", "a", "b", "c"])
+    timestamps = np.array([0, 10, 20, 30, day, day + 1, day + 2])
+    labels = np.array([0, 1, 0, 0, 0, 0, 1])
+    scores = np.array([0.9, 0.1, 0.8, 0.2, 0.9, 0.5, 0.1])
+    # Day 0: top-2 cards a (0.9, compromised) and b (0.8, not) -> 1/2.
+    # Day 1: top-2 cards a (0.9, not) and b (0.5, not) -> 0.
+    assert card_precision_at_k(cards, timestamps, labels, scores, k=2) == pytest.approx(0.25)
+    # k above the number of cards: every card of the day counts, divided by that number.
+    assert card_precision_at_k(cards, timestamps, labels, scores, k=10) == pytest.approx(1 / 3)

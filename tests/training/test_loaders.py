@@ -40,6 +40,8 @@ def bank_export(tmp_path, generated) -> Path:
             "eur": generated["amount"],
             "chargeback": generated[LABEL],
             "mcc_group": generated["merchant_category"],
+            "risk_score": np.where(np.arange(len(generated)) % 7 == 0, np.nan, 0.5),
+            "product": np.where(np.arange(len(generated)) % 2 == 0, "W", "C"),
         }
     )
     path = tmp_path / "export.csv"
@@ -162,13 +164,55 @@ def test_without_a_mapped_transaction_id_ids_are_row_numbers(bank_export):
     assert frame["transaction_id"].tolist()[:3] == ["0000", "0001", "0002"]
 
 
+def test_feature_columns_pass_through_under_their_names_typed_by_their_values(bank_export):
+    mapping = ColumnMapping(BANK_MAPPING, "s", features=("risk_score", "product"))
+    dataset = load_dataset(bank_export, mapping=mapping)
+    assert dataset.pass_through == {"risk_score": "numeric", "product": "categorical"}
+    frame = dataset.frame
+    assert frame["risk_score"].dtype == np.float64
+    assert frame["risk_score"].isna().sum() == (len(frame) + 6) // 7  # empty stays missing
+    assert set(frame["product"]) == {"W", "C"}
+
+
+def test_a_feature_column_absent_from_the_file_is_named(bank_export):
+    mapping = ColumnMapping(BANK_MAPPING, "s", features=("risk",))
+    with pytest.raises(DataError, match=r"--feature column\(s\) not in the file: risk\."):
+        load_dataset(bank_export, mapping=mapping)
+
+
+@pytest.mark.parametrize(
+    ("features", "problem"),
+    [
+        (("eur",), "--feature eur: the column is already mapped to amount"),
+        (("merchant_id",), "--feature merchant_id: the name is one of our own fields"),
+        (("log_amount",), "--feature log_amount: the name is one of our own fields"),
+        (("product", "product"), "--feature: given more than once: product"),
+    ],
+)
+def test_a_feature_that_clashes_with_the_mapping_is_refused(features, problem):
+    with pytest.raises(DataError, match=problem):
+        ColumnMapping(BANK_MAPPING, "s", features=features)
+
+
+def test_a_yaml_mapping_lists_its_features(tmp_path, bank_export):
+    path = tmp_path / "mapping.yaml"
+    lines = [f"  {field}: {column}" for field, column in BANK_MAPPING.items()]
+    path.write_text("columns:\n" + "\n".join(lines) + "\ntimestamp_unit: s\nfeatures: [product]\n")
+    mapping = ColumnMapping.from_yaml(path).updated(ColumnMapping(features=("risk_score",)))
+    assert mapping.features == ("product", "risk_score")
+    assert set(load_dataset(bank_export, mapping=mapping).pass_through) == {"product", "risk_score"}
+
+
 def test_a_mapping_naming_absent_columns_lists_the_file_columns(bank_export):
     mapping = ColumnMapping({**BANK_MAPPING, "amount": "amount_eur"}, "s")
     with pytest.raises(DataError) as caught:
         load_dataset(bank_export, mapping=mapping)
     message = str(caught.value)
     assert "mapped column(s) not in the file: amount='amount_eur'" in message
-    assert "The file's columns are: ref, card, epoch, eur, chargeback, mcc_group" in message
+    assert (
+        "The file's columns are: ref, card, epoch, eur, chargeback, mcc_group, risk_score"
+        in message
+    )
 
 
 def test_a_mapping_leaving_required_fields_unmapped_names_them(bank_export):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from fraud_training.errors import DataError
-from fraud_training.splits import stratified_kfold, time_holdout
+from fraud_training.splits import DAY_MS, stratified_kfold, time_holdout, time_split
 
 
 def test_time_holdout_trains_on_the_past_and_tests_on_the_future() -> None:
@@ -52,3 +52,48 @@ def test_kfold_partitions_rows_with_frauds_in_every_fold() -> None:
 def test_kfold_needs_a_fraud_per_fold() -> None:
     with pytest.raises(DataError, match="5 folds need at least 5 frauds, got 3"):
         stratified_kfold(np.array([1, 1, 1] + [0] * 50), folds=5)
+
+
+def _days(n_days: int, per_day: int) -> tuple[np.ndarray, np.ndarray]:
+    """``per_day`` rows on each of ``n_days`` days, every fifth a fraud."""
+    timestamps = np.repeat(np.arange(n_days) * DAY_MS, per_day) + np.tile(
+        np.arange(per_day), n_days
+    )
+    return timestamps, (np.arange(len(timestamps)) % 5 == 0).astype(int)
+
+
+def test_time_split_orders_train_then_validation_then_test() -> None:
+    timestamps, labels = _days(30, 10)
+    split = time_split(timestamps, labels, test_fraction=0.2, validation_fraction=0.1)
+    assert timestamps[split.train].max() < timestamps[split.validation].min()
+    assert timestamps[split.validation].max() < timestamps[split.test].min()
+    assert (len(split.train), len(split.validation), len(split.gap), len(split.test)) == (
+        210,
+        30,
+        0,
+        60,
+    )
+
+
+def test_label_delay_leaves_the_days_before_the_test_period_out() -> None:
+    timestamps, labels = _days(30, 10)
+    split = time_split(timestamps, labels, 0.2, 0.1, label_delay_days=3)
+    test_start = timestamps[split.test].min()
+    assert timestamps[split.gap].min() >= test_start - 3 * DAY_MS
+    assert timestamps[split.labelled].max() < test_start - 3 * DAY_MS
+    assert len(split.gap) == 30
+    assert len(split.validation) == 30  # a share of all rows, whatever the delay
+
+
+def test_a_delay_that_leaves_no_training_rows_is_refused() -> None:
+    timestamps, labels = _days(10, 10)
+    with pytest.raises(DataError, match="label_delay_days"):
+        time_split(timestamps, labels, 0.2, 0.1, label_delay_days=8)
+
+
+def test_a_validation_period_without_frauds_is_refused() -> None:
+    timestamps, _ = _days(10, 10)
+    labels = np.zeros(100, dtype=int)
+    labels[[0, 95]] = 1  # frauds only in the first training row and the test period
+    with pytest.raises(DataError, match="the validation side"):
+        time_split(timestamps, labels, 0.2, 0.1)

@@ -75,6 +75,23 @@ def test_run_logs_the_hold_out_it_was_judged_on(
     assert holdout.labels.sum() == good_version.metrics["test_frauds"]
 
 
+def test_the_hold_out_keeps_ids_timestamps_and_amounts_to_recompute_metrics_from(
+    good_version: TrainingResult, client: MlflowClient
+) -> None:
+    rows = load_run_holdout(client, good_version.run_id).rows
+    assert list(rows.columns) == [
+        "transaction_id",
+        "customer_id",
+        "merchant_id",
+        "device_id",
+        "timestamp",
+        "amount",
+    ]
+    assert rows["transaction_id"].is_unique
+    assert len(rows) == good_version.test_rows
+    assert rows["timestamp"].is_monotonic_increasing or rows["timestamp"].notna().all()
+
+
 @pytest.fixture(scope="module")
 def model_folder(
     good_version: TrainingResult,

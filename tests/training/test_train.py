@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fraud_training.algorithms import learner_of
 from fraud_training.config import TrainingConfig, parse_hyperparameters
 from fraud_training.errors import DataError, FraudOpsError
 from fraud_training.features import FEATURE_SETS, timestamp_ms
@@ -34,7 +35,48 @@ def test_time_split_scores_only_rows_after_the_training_period(
     fitted = fit_and_score(config, features, labels, ts)
     assert ts[fitted.train_rows].max() < ts[fitted.test_rows].min()
     assert len(fitted.test_scores) == len(fitted.test_rows)
-    assert fitted.fold_metrics == {}
+    assert "roc_auc_fold_std" not in fitted.fold_metrics
+
+
+def test_thresholds_come_from_validation_rows_between_training_and_test(
+    transactions_file: Path, dataset_arrays: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> None:
+    features, labels, ts = dataset_arrays
+    config = TrainingConfig(data=transactions_file, hyperparameters=FAST_XGBOOST)
+    fitted = fit_and_score(config, features, labels, ts)
+    validation = fitted.validation_rows
+    assert validation is not None and fitted.validation_scores is not None
+    assert len(validation) == pytest.approx(0.1 * len(labels), abs=5)
+    assert ts[validation].max() < ts[fitted.test_rows].min()
+    assert set(validation.tolist()) <= set(fitted.train_rows.tolist())  # refit on them
+    assert fitted.fold_metrics["validation_rows"] == len(validation)
+
+
+def test_label_delay_keeps_the_latest_labels_out_of_the_final_model(
+    transactions_file: Path, dataset_arrays: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> None:
+    features, labels, ts = dataset_arrays
+    config = TrainingConfig(
+        data=transactions_file, hyperparameters=FAST_XGBOOST, label_delay_days=3
+    )
+    fitted = fit_and_score(config, features, labels, ts)
+    assert ts[fitted.train_rows].max() < ts[fitted.test_rows].min() - 3 * 86_400_000
+    assert fitted.fold_metrics["gap_rows"] > 0
+
+
+def test_boosting_early_stops_on_a_validation_period_with_enough_frauds() -> None:
+    rng = np.random.default_rng(3)
+    rows = 10_000  # 250 validation frauds: enough to early-stop on
+    labels = (rng.random(rows) < 0.25).astype(np.int64)
+    features = rng.normal(size=(rows, 4)) + labels[:, None] * 0.8
+    ts = np.arange(rows, dtype=np.int64) * 60_000
+    config = TrainingConfig(
+        data=Path("unused"), hyperparameters={"n_estimators": 2_000, "max_depth": 2}
+    )
+    fitted = fit_and_score(config, features, labels, ts)
+    rounds = fitted.fold_metrics["boosting_rounds"]
+    assert 1 <= rounds < 2_000
+    assert learner_of(fitted.estimator).n_estimators == rounds
 
 
 def test_kfold_scores_every_row_out_of_fold_and_reports_the_spread(

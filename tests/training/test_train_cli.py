@@ -88,12 +88,12 @@ def test_train_on_bad_data_exits_2_naming_the_problem_and_registers_nothing(
     bad = tmp_path / "bad.csv"
     bad.write_text(
         "transaction_id,customer_id,timestamp,amount,merchant_category,is_fraud\n"
-        "t1,c1,2026-01-01T00:00:00Z,12.50,casino,0\n"
+        "t1,c1,2026-01-01T00:00:00Z,-12.50,casino,0\n"
     )
     before = len(client.search_model_versions(f"name = '{MODEL_NAME}'"))
     outcome = fraudctl("train", str(bad), "--name", MODEL_NAME)
     assert outcome.code == 2
-    assert "merchant_category" in outcome.err
+    assert "amount: must be >= 0" in outcome.err
     assert "Traceback" not in outcome.err
     assert len(client.search_model_versions(f"name = '{MODEL_NAME}'")) == before
 

@@ -22,7 +22,8 @@ from sklearn.linear_model import LogisticRegression
 from xgboost import DMatrix, XGBClassifier
 
 from fraud_training.algorithms import learner_inputs, learner_of
-from fraud_training.features import FEATURE_SETS
+from fraud_training.features import FEATURE_SETS, FeatureInputs
+from fraud_training.schema import OPTIONAL_FIELDS, REQUIRED_FIELDS
 
 BUNDLE_FILE = "bundle.pkl"
 #: The name of the bundle folder among the artifacts of the MLflow (pyfunc) model that carries it.
@@ -71,11 +72,24 @@ class ModelBundle:
     score_profile: dict[str, list[float]] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     lineage: dict[str, Any] = field(default_factory=dict)
+    #: The user's own columns the model takes, with their fitted encodings.
+    inputs: FeatureInputs = field(default_factory=FeatureInputs)
 
     @property
     def feature_names(self) -> tuple[str, ...]:
-        """Column order of the matrices the estimator takes."""
-        return FEATURE_SETS[self.feature_set].names
+        """Column order of the matrices the estimator takes: the feature set's, then inputs'."""
+        return FEATURE_SETS[self.feature_set].names + self.inputs.names
+
+    def input_schema(self) -> dict[str, Any]:
+        """What a raw transaction must and may carry for this model: the serving contract.
+
+        ``features`` are the pass-through columns; a request may omit one (it is then missing
+        to the model, as an empty value was in training).
+        """
+        schema: dict[str, Any] = {"features": self.inputs.describe()}
+        if self.feature_set == "transactions":
+            schema.update(required=list(REQUIRED_FIELDS), optional=list(OPTIONAL_FIELDS))
+        return schema
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         """Fraud probability of each row of a feature matrix."""
@@ -109,6 +123,7 @@ class ModelBundle:
         return {
             "feature_set": self.feature_set,
             "feature_names": list(self.feature_names),
+            "input_schema": self.input_schema(),
             "algorithm": self.algorithm,
             "thresholds": asdict(self.thresholds),
             "metrics": self.metrics,

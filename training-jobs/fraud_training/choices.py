@@ -23,6 +23,13 @@ DEFAULT_DECLINE_PRECISION = 0.9
 FORMATS: tuple[str, ...] = ("auto", "transactions", "creditcard", "mapped")
 
 DEFAULT_TEST_FRACTION = 0.2
+#: Share of all rows, taken from the end of the training period, that early stopping and the
+#: thresholds are chosen on.
+DEFAULT_VALIDATION_FRACTION = 0.1
+#: Days before the test period whose labels are left out of training (0: no gap).
+DEFAULT_LABEL_DELAY_DAYS = 0.0
+#: Card precision@k: the k highest-scored cards of each test day.
+DEFAULT_CARD_PRECISION_K = 100
 DEFAULT_FOLDS = 5
 
 DEFAULT_EXPERIMENT = "fraud-detection"

@@ -19,9 +19,11 @@ from fraud_training.choices import (
     DEFAULT_EXPERIMENT,
     DEFAULT_FOLDS,
     DEFAULT_IMBALANCE,
+    DEFAULT_LABEL_DELAY_DAYS,
     DEFAULT_MODEL_NAME,
     DEFAULT_REVIEW_FEE,
     DEFAULT_TEST_FRACTION,
+    DEFAULT_VALIDATION_FRACTION,
     IMBALANCE_STRATEGIES,
 )
 from fraud_training.errors import FraudOpsError
@@ -39,6 +41,8 @@ class TrainingConfig:
     split: str = "time"
     folds: int = DEFAULT_FOLDS
     test_fraction: float = DEFAULT_TEST_FRACTION
+    validation_fraction: float = DEFAULT_VALIDATION_FRACTION
+    label_delay_days: float = DEFAULT_LABEL_DELAY_DAYS
     hyperparameters: Mapping[str, Any] = field(default_factory=dict)
     model_name: str = DEFAULT_MODEL_NAME
     experiment: str = DEFAULT_EXPERIMENT
@@ -62,6 +66,15 @@ class TrainingConfig:
         if not 0.0 < self.test_fraction < 1.0:
             raise FraudOpsError(
                 f"--test-fraction: must be strictly between 0 and 1, got {self.test_fraction}"
+            )
+        if not 0.0 < self.validation_fraction < 1.0 - self.test_fraction:
+            raise FraudOpsError(
+                f"--validation-fraction: must be > 0 and below 1 - --test-fraction "
+                f"({1.0 - self.test_fraction:g}), got {self.validation_fraction}"
+            )
+        if not self.label_delay_days >= 0 or self.label_delay_days == float("inf"):
+            raise FraudOpsError(
+                f"--label-delay-days: must be a number >= 0, got {self.label_delay_days}"
             )
         if self.folds < 2:
             raise FraudOpsError(f"--folds: need at least 2, got {self.folds}")
@@ -87,6 +100,8 @@ class TrainingConfig:
         }
         if self.split == "time":
             params["test_fraction"] = self.test_fraction
+            params["validation_fraction"] = self.validation_fraction
+            params["label_delay_days"] = self.label_delay_days
         else:
             params["folds"] = self.folds
         return params

@@ -1,7 +1,8 @@
 """Hold-out metrics, the business cost model and the choice of decision thresholds.
 
-Ranking metrics (ROC-AUC, PR-AUC) say how well a model orders transactions; a bank needs a
-cut-off. The review threshold is the score that minimises the expected cost on the hold-out under
+Ranking metrics (ROC-AUC, PR-AUC, card precision@k per day) say how well a model orders
+transactions; a bank needs a cut-off. The review threshold is the score that minimises the
+expected cost on the validation rows (never the test rows the metrics are reported on) under
 a :class:`CostModel` (a missed fraud costs its amount, a false alarm a review fee), so it moves
 with the fees a bank actually pays instead of an arbitrary 0.5. The decline threshold is stricter:
 the lowest score at which alerts are right at least ``decline_precision`` of the time.
@@ -15,10 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from fraud_training.bundle import Thresholds
-from fraud_training.choices import DEFAULT_DECLINE_PRECISION, DEFAULT_REVIEW_FEE
+from fraud_training.choices import (
+    DEFAULT_CARD_PRECISION_K,
+    DEFAULT_DECLINE_PRECISION,
+    DEFAULT_REVIEW_FEE,
+)
 
 
 @dataclass(frozen=True)
@@ -150,9 +156,82 @@ def recall_at_precision(labels: np.ndarray, scores: np.ndarray, precision: float
     return float(points.recall(int(np.sum(labels)))[eligible].max())
 
 
+def cost_at_threshold(
+    labels: np.ndarray,
+    scores: np.ndarray,
+    amounts: np.ndarray,
+    cost_model: CostModel,
+    threshold: float,
+) -> ThresholdChoice:
+    """The expected cost of flagging at or above ``threshold`` (chosen elsewhere) on these rows."""
+    labels = np.asarray(labels).astype(bool)
+    flagged = np.asarray(scores, dtype=np.float64) >= threshold
+    missed = cost_model.missed_cost(amounts)
+    baseline = float(missed[labels].sum())
+    cost = cost_model.review_fee * float(np.sum(flagged & ~labels)) + float(
+        missed[labels & ~flagged].sum()
+    )
+    return ThresholdChoice(threshold=threshold, expected_cost=cost, baseline_cost=baseline)
+
+
+def choose_thresholds(
+    labels: np.ndarray,
+    scores: np.ndarray,
+    amounts: np.ndarray,
+    cost_model: CostModel | None = None,
+    decline_precision: float = DEFAULT_DECLINE_PRECISION,
+) -> Thresholds:
+    """The cost-optimal review threshold and the decline threshold, chosen on these rows.
+
+    Training calls it on the validation rows, never on the test rows the metrics are measured
+    on. When no threshold reaches ``decline_precision``, the decline threshold is 1.0 (nothing
+    is declined automatically).
+    """
+    cost_model = cost_model or CostModel()
+    labels = np.asarray(labels).astype(np.int64)
+    scores = np.asarray(scores, dtype=np.float64)
+    review = cost_optimal_threshold(labels, scores, amounts, cost_model).threshold
+    decline = precision_threshold(labels, scores, decline_precision, floor=review)
+    return Thresholds(review=review, decline=1.0 if decline is None else decline)
+
+
+def card_precision_at_k(
+    cards: np.ndarray,
+    timestamps_ms: np.ndarray,
+    labels: np.ndarray,
+    scores: np.ndarray,
+    k: int = DEFAULT_CARD_PRECISION_K,
+) -> float:
+    """Card precision@k per day, averaged over the days: what a team of analysts checking ``k``
+    cards a day would find.
+
+    Each day, a card's score is its highest score that day and it counts as compromised if any
+    of its transactions that day is a fraud; of the ``k`` highest-scored cards (fewer on a day
+    with fewer cards, then divided by that number), the share that are compromised.
+    """
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    frame = pd.DataFrame(
+        {
+            "day": np.asarray(timestamps_ms, dtype=np.int64) // 86_400_000,
+            "card": np.asarray(cards),
+            "label": np.asarray(labels, dtype=np.int64),
+            "score": np.asarray(scores, dtype=np.float64),
+        }
+    )
+    if frame.empty:
+        return 0.0
+    per_card = frame.groupby(["day", "card"], sort=False).agg(
+        score=("score", "max"), label=("label", "max")
+    )
+    per_card = per_card.sort_values("score", ascending=False, kind="stable")
+    top = per_card.groupby(level="day", sort=False).head(k)
+    return float(top.groupby(level="day")["label"].mean().mean())
+
+
 @dataclass(frozen=True)
 class Evaluation:
-    """Thresholds chosen on a hold-out and every metric measured there."""
+    """The thresholds applied and every metric measured on the evaluated rows."""
 
     thresholds: Thresholds
     metrics: dict[str, float]
@@ -164,18 +243,25 @@ def evaluate(
     amounts: np.ndarray,
     cost_model: CostModel | None = None,
     decline_precision: float = DEFAULT_DECLINE_PRECISION,
+    thresholds: Thresholds | None = None,
 ) -> Evaluation:
-    """Choose the thresholds on the hold-out and measure the model there.
+    """Measure the model on these rows at ``thresholds``.
 
-    When no threshold reaches ``decline_precision``, the decline threshold is 1.0 (nothing is
-    declined automatically) and ``decline_precision_reached`` is 0.
+    Training passes thresholds chosen on the validation rows (:func:`choose_thresholds`), so
+    the test metrics are honest; without them they are chosen on these same rows (out-of-fold
+    scores of K-fold, where every row is out-of-sample). ``decline_precision_reached`` says
+    whether the decline threshold reaches ``decline_precision`` on *these* rows.
     """
     cost_model = cost_model or CostModel()
     labels = np.asarray(labels).astype(np.int64)
     scores = np.asarray(scores, dtype=np.float64)
-    choice = cost_optimal_threshold(labels, scores, amounts, cost_model)
-    decline = precision_threshold(labels, scores, decline_precision, floor=choice.threshold)
-    thresholds = Thresholds(review=choice.threshold, decline=1.0 if decline is None else decline)
+    if thresholds is None:
+        thresholds = choose_thresholds(labels, scores, amounts, cost_model, decline_precision)
+    choice = cost_at_threshold(labels, scores, amounts, cost_model, thresholds.review)
+    declined = scores >= thresholds.decline
+    decline_reached = bool(declined.any()) and float(np.mean(labels[declined])) >= (
+        decline_precision
+    )
     flagged = scores >= thresholds.review
     tp = int(np.sum(flagged & (labels == 1)))
     fp = int(np.sum(flagged & (labels == 0)))
@@ -199,7 +285,7 @@ def evaluate(
         "tn": float(tn),
         "threshold_review": thresholds.review,
         "threshold_decline": thresholds.decline,
-        "decline_precision_reached": float(decline is not None),
+        "decline_precision_reached": float(decline_reached),
         "expected_cost": choice.expected_cost,
         "baseline_cost": choice.baseline_cost,
         "cost_saved": choice.cost_saved,

@@ -361,3 +361,111 @@ class CustomerHistory:
         self.window.append((ts_ms, cents))
         horizon = ts_ms - MAX_WINDOW_MS
         self.window = [(t, c) for t, c in self.window if t > horizon]
+
+
+#: Most frequent values a categorical pass-through keeps; the rest share "not in vocabulary".
+MAX_VOCABULARY = 1_000
+#: A value seen fewer times in training is treated as unseen: its code would be learned from a
+#: handful of rows.
+MIN_VALUE_COUNT = 2
+NUMERIC, CATEGORICAL = "numeric", "categorical"
+
+
+@dataclass(frozen=True)
+class PassThroughFeature:
+    """One of the user's own columns as model input, with the encoding learned at fit time.
+
+    A numeric column is used as it is (empty values are missing, which the tree learners route
+    on their own). A categorical column becomes two inputs: the value's rank in the training
+    vocabulary (most frequent first; missing for a value not in it, so an unseen value at
+    serving time scores like a rare one) and its training frequency (0 for an unseen value).
+    """
+
+    name: str
+    kind: str
+    vocabulary: tuple[str, ...] = ()
+    frequencies: tuple[float, ...] = ()
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The model inputs this column becomes."""
+        if self.kind == NUMERIC:
+            return (self.name,)
+        return (self.name, f"{self.name}_frequency")
+
+    @classmethod
+    def fit(cls, name: str, kind: str, values: pd.Series) -> PassThroughFeature:
+        """The encoding of ``values`` (training rows only)."""
+        if kind == NUMERIC:
+            return cls(name, kind)
+        counts = values.dropna().astype(str).value_counts(sort=True)
+        counts = counts[counts >= MIN_VALUE_COUNT].iloc[:MAX_VOCABULARY]
+        total = max(len(values), 1)
+        return cls(
+            name,
+            kind,
+            tuple(counts.index.tolist()),
+            tuple(float(c) / total for c in counts.to_numpy()),
+        )
+
+    def encode(self, values: Any) -> np.ndarray:
+        """Rows x ``len(feature_names)`` inputs for ``values`` (a column or a list)."""
+        if self.kind == NUMERIC:
+            return pd.to_numeric(pd.Series(values), errors="raise").to_numpy(np.float64)[:, None]
+        series = pd.Series(values, dtype=object)
+        text = series.astype(str).where(series.notna(), None)
+        position = pd.Index(self.vocabulary).get_indexer(text)
+        known = position >= 0
+        code = np.where(known, position, np.nan).astype(np.float64)
+        frequency = np.where(known, np.asarray((*self.frequencies, 0.0))[position], 0.0)
+        return np.column_stack([code, frequency])
+
+    def describe(self) -> dict[str, Any]:
+        """What the bundle metadata and MLflow show of this input."""
+        out: dict[str, Any] = {"name": self.name, "kind": self.kind}
+        if self.kind == CATEGORICAL:
+            out["vocabulary_size"] = len(self.vocabulary)
+        return out
+
+
+@dataclass(frozen=True)
+class FeatureInputs:
+    """The inputs a model takes beyond its feature set's fixed ones: the user's own columns,
+    and the merchant category when the data's categories are not the generator's."""
+
+    columns: tuple[PassThroughFeature, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Model input names, in matrix order."""
+        return tuple(name for column in self.columns for name in column.feature_names)
+
+    @property
+    def raw_columns(self) -> tuple[str, ...]:
+        """The request/frame columns the inputs are read from."""
+        return tuple(column.name for column in self.columns)
+
+    @classmethod
+    def fit(
+        cls, frame: pd.DataFrame, kinds: Mapping[str, str], rows: np.ndarray | None = None
+    ) -> FeatureInputs:
+        """Encodings learned on ``rows`` of ``frame`` (all rows if None)."""
+        fitted = frame if rows is None else frame.iloc[rows]
+        kinds = dict(kinds)
+        if "merchant_category" in frame and not set(pd.unique(frame["merchant_category"])) <= set(
+            CATEGORIES
+        ):
+            kinds = {"merchant_category": CATEGORICAL, **kinds}
+        return cls(
+            tuple(PassThroughFeature.fit(name, kind, fitted[name]) for name, kind in kinds.items())
+        )
+
+    def encode(self, columns: Mapping[str, Any], rows: int) -> np.ndarray:
+        """Rows x ``len(names)`` inputs from ``columns`` (name -> values)."""
+        if not self.columns:
+            return np.empty((rows, 0), dtype=np.float64)
+        return np.column_stack([column.encode(columns[column.name]) for column in self.columns])
+
+    def describe(self) -> list[dict[str, Any]]:
+        """The inputs as data: what the bundle metadata and MLflow params show."""
+        return [column.describe() for column in self.columns]

@@ -4,13 +4,16 @@ The validation gate must compare a candidate with the current champion on the *s
 it may run long after training (``fraudctl validate``, the operator's gate step), so the rows
 travel with the run as one Parquet artifact: the feature matrix (features of transactions with
 customer history can only be rebuilt from the whole stream, so the matrix is stored, not the raw
-rows), the labels, the amounts the cost model needs and the scores the candidate gave.
+rows), the labels, the amounts the cost model needs and the scores the candidate gave. Beside them
+the rows keep what identifies them — transaction id, entity ids, timestamp — so a fraud team can
+join the hold-out back to its own data and recompute any metric (card precision@k per day, losses
+per merchant) from it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +26,21 @@ HOLDOUT_FILE = "holdout.parquet"
 AMOUNT_COLUMN = "amount_at_risk"
 SCORE_COLUMN = "candidate_score"
 FEATURE_PREFIX = "feature:"
+#: The identifying columns of a transaction the hold-out keeps, when the data has them.
+IDENTITY_COLUMNS: tuple[str, ...] = (
+    "transaction_id",
+    "customer_id",
+    "merchant_id",
+    "device_id",
+    "timestamp",
+    "amount",
+)
+
+
+def holdout_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The identifying columns of ``frame`` (those it has), re-indexed from 0."""
+    present = [name for name in IDENTITY_COLUMNS if name in frame.columns]
+    return frame[present].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -34,6 +52,7 @@ class HoldOut:
     labels: np.ndarray
     amounts: np.ndarray
     scores: np.ndarray
+    rows: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -41,9 +60,10 @@ class HoldOut:
     def save(self, folder: Path) -> Path:
         """Write the hold-out as one Parquet file in ``folder`` and return the file."""
         folder.mkdir(parents=True, exist_ok=True)
-        frame = pd.DataFrame(
+        features = pd.DataFrame(
             self.features, columns=[f"{FEATURE_PREFIX}{name}" for name in self.feature_names]
         )
+        frame = pd.concat([self.rows.reset_index(drop=True), features], axis=1)
         frame[LABEL] = self.labels.astype(np.int8)
         frame[AMOUNT_COLUMN] = self.amounts
         frame[SCORE_COLUMN] = self.scores
@@ -62,6 +82,7 @@ class HoldOut:
             labels=frame[LABEL].to_numpy(np.int64),
             amounts=frame[AMOUNT_COLUMN].to_numpy(np.float64),
             scores=frame[SCORE_COLUMN].to_numpy(np.float64),
+            rows=frame[[c for c in IDENTITY_COLUMNS if c in frame.columns]],
         )
 
     def features_for(self, names: Sequence[str]) -> np.ndarray | None:

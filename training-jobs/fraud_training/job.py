@@ -57,6 +57,7 @@ def training_config(spec: Mapping[str, Any], data: Path) -> TrainingConfig:
         split=split.get("strategy", "time"),
         folds=int(split.get("folds", 5)),
         test_fraction=float(split.get("testFraction", 0.2)),
+        label_delay_days=float(split.get("labelDelayDays", 0.0)),
         hyperparameters=dict(training.get("hyperparameters") or {}),
         model_name=spec["registry"]["modelName"],
         tracking_uri=spec["registry"].get("trackingUri") or os.environ.get("MLFLOW_TRACKING_URI"),

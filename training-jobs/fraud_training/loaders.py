@@ -10,7 +10,9 @@ Three inputs are understood:
   has exact duplicate rows, which are separate authorisations); the customer is ``"unknown"``.
 * **any CSV through a column mapping** (our field → the file's column): feature set
   ``transactions``. Without a mapped ``transaction_id`` the ids are the row numbers, which are
-  only stable while the file's row order is.
+  only stable while the file's row order is. The mapping may also name **pass-through feature
+  columns** (``--feature``, ``features:`` in YAML): the file's own columns, kept under their own
+  names as model inputs, numeric or categorical as their values say.
 
 The format is detected from the header unless given. Loading always validates
 (:func:`fraud_training.validation.validate_frame`): a :class:`Dataset` never holds data that
@@ -32,6 +34,7 @@ import yaml
 
 from fraud_training.choices import FORMATS
 from fraud_training.errors import DataError
+from fraud_training.features import CREDITCARD_FEATURES, TRANSACTION_FEATURES
 from fraud_training.schema import (
     CREDITCARD_COLUMNS,
     CREDITCARD_PCA_COLUMNS,
@@ -43,7 +46,7 @@ from fraud_training.schema import (
     TRANSACTION_FIELDS,
 )
 from fraud_training.timestamps import EPOCH_UNITS, ISO_TIMESTAMPS, TimestampFormat
-from fraud_training.validation import validate_frame
+from fraud_training.validation import pass_through_kind, validate_frame
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,9 @@ ULB_CUSTOMER = "unknown"
 ULB_TIMESTAMPS = TimestampFormat(unit="s", origin=ULB_START)
 #: Fields a mapping may name: the transaction schema plus the label and the pattern.
 MAPPABLE_FIELDS: tuple[str, ...] = (*TRANSACTION_FIELDS, LABEL, PATTERN)
+#: Names a pass-through feature may not take: the ULB components and our derived features' own
+#: names would be ambiguous in the model's feature list.
+RESERVED_NAMES = frozenset((*CREDITCARD_PCA_COLUMNS, *TRANSACTION_FEATURES, *CREDITCARD_FEATURES))
 #: Fields whose values are identifiers: read as text so ``007`` stays ``007``.
 TEXT_FIELDS = frozenset(c.name for c in TRANSACTION_COLUMNS if c.kind in ("str", "category"))
 HASH_CHUNK = 1 << 20
@@ -70,6 +76,8 @@ class Dataset:
     feature_set: str
     source: str
     sha256: str
+    #: Pass-through feature columns of the frame and their kind (numeric or categorical).
+    pass_through: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> dict[str, object]:
         """Rows, frauds, fraud rate, time span and customers (what ``check-data`` prints)."""
@@ -96,6 +104,8 @@ class ColumnMapping:
 
     columns: dict[str, str] = field(default_factory=dict)
     timestamp_unit: str | None = None
+    #: The file's own columns passed through as model inputs, under their own names.
+    features: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.columns) - set(MAPPABLE_FIELDS))
@@ -104,6 +114,23 @@ class ColumnMapping:
                 f"mapping: unknown field(s) {', '.join(unknown)}; "
                 f"fields are: {', '.join(MAPPABLE_FIELDS)}"
             )
+        mapped = {column: name for name, column in self.columns.items()}
+        for feature in self.features:
+            if not feature.strip():
+                raise DataError("--feature: a feature column name must not be empty")
+            if feature in mapped:
+                raise DataError(
+                    f"--feature {feature}: the column is already mapped to {mapped[feature]}; "
+                    "a column is either a mapped field or a pass-through feature"
+                )
+            if feature in MAPPABLE_FIELDS or feature in RESERVED_NAMES:
+                raise DataError(
+                    f"--feature {feature}: the name is one of our own fields; map it with "
+                    f"--map {feature}=COLUMN instead"
+                )
+        repeated = sorted({f for f in self.features if self.features.count(f) > 1})
+        if repeated:
+            raise DataError(f"--feature: given more than once: {', '.join(repeated)}")
         if self.timestamp_unit is not None and self.timestamp_unit not in EPOCH_UNITS:
             raise DataError(
                 f"timestamp_unit: {self.timestamp_unit!r} is not one of {', '.join(EPOCH_UNITS)} "
@@ -111,15 +138,20 @@ class ColumnMapping:
             )
 
     @classmethod
-    def from_pairs(cls, pairs: Iterable[str], timestamp_unit: str | None = None) -> ColumnMapping:
-        """From ``field=column`` strings (the CLI's repeated ``--map``)."""
+    def from_pairs(
+        cls,
+        pairs: Iterable[str],
+        timestamp_unit: str | None = None,
+        features: Iterable[str] = (),
+    ) -> ColumnMapping:
+        """From ``field=column`` strings (the CLI's repeated ``--map``) and ``--feature`` names."""
         columns: dict[str, str] = {}
         for pair in pairs:
             name, sep, column = pair.partition("=")
             if not sep or not name.strip() or not column.strip():
                 raise DataError(f"--map: {pair!r} is not of the form field=column")
             columns[name.strip()] = column.strip()
-        return cls(columns, timestamp_unit)
+        return cls(columns, timestamp_unit, tuple(f.strip() for f in features))
 
     @classmethod
     def from_yaml(cls, path: Path) -> ColumnMapping:
@@ -134,17 +166,23 @@ class ColumnMapping:
             raise DataError(
                 f"mapping file {path}: expected a 'columns:' section of field: column entries"
             )
-        extra = sorted(set(document) - {"columns", "timestamp_unit"})
+        extra = sorted(set(document) - {"columns", "timestamp_unit", "features"})
         if extra:
             raise DataError(f"mapping file {path}: unknown key(s) {', '.join(map(str, extra))}")
         columns = {str(k): str(v) for k, v in document["columns"].items()}
         unit = document.get("timestamp_unit")
-        return cls(columns, None if unit is None else str(unit))
+        features = document.get("features") or []
+        if not isinstance(features, list):
+            raise DataError(f"mapping file {path}: 'features:' must be a list of column names")
+        return cls(columns, None if unit is None else str(unit), tuple(map(str, features)))
 
     def updated(self, other: ColumnMapping) -> ColumnMapping:
-        """This mapping with ``other``'s entries (and unit, if set) taking precedence."""
+        """This mapping with ``other``'s entries (and unit, if set) taking precedence; the
+        pass-through features of both."""
         return ColumnMapping(
-            {**self.columns, **other.columns}, other.timestamp_unit or self.timestamp_unit
+            {**self.columns, **other.columns},
+            other.timestamp_unit or self.timestamp_unit,
+            tuple(dict.fromkeys((*self.features, *other.features))),
         )
 
 
@@ -178,20 +216,25 @@ def load_dataset(
         raw = fill_optional_defaults(
             _mapped_frame(reader, header, mapping, require_label), str(path)
         )
+        pass_through = list(mapping.features)
     elif data_format == "creditcard":
         feature_set, timestamps = "creditcard", ULB_TIMESTAMPS
         raw = _creditcard_frame(reader, header)
+        pass_through = []
     else:
         feature_set, timestamps = "transactions", ISO_TIMESTAMPS
         raw = fill_optional_defaults(_our_frame(reader, header), str(path))
+        pass_through = []
     frame = validate_frame(
         raw,
         feature_set,
         source=str(path),
         timestamp_format=timestamps,
         require_label=require_label,
+        pass_through=pass_through,
     )
-    return Dataset(frame, feature_set, str(path), file_sha256(path))
+    kinds = {name: pass_through_kind(frame[name]) for name in pass_through}
+    return Dataset(frame, feature_set, str(path), file_sha256(path), kinds)
 
 
 def detect_format(header: list[str], source: str) -> str:
@@ -290,10 +333,21 @@ def _mapped_frame(
         raise DataError(
             f"{reader.path}: {'; '.join(problems)}. The file's columns are: {', '.join(header)}"
         )
-    source_columns = list(dict.fromkeys(mapping.columns.values()))
+    missing_features = [name for name in mapping.features if name not in header]
+    if missing_features:
+        raise DataError(
+            f"{reader.path}: --feature column(s) not in the file: {', '.join(missing_features)}. "
+            f"The file's columns are: {', '.join(header)}"
+        )
+    source_columns = list(dict.fromkeys([*mapping.columns.values(), *mapping.features]))
     text = [c for f, c in mapping.columns.items() if f in TEXT_FIELDS]
     raw = reader.read(source_columns, text=text)
-    frame = pd.DataFrame({name: raw[column] for name, column in mapping.columns.items()})
+    frame = pd.DataFrame(
+        {
+            **{name: raw[column] for name, column in mapping.columns.items()},
+            **{name: raw[name] for name in mapping.features},
+        }
+    )
     if "transaction_id" not in frame:
         log.warning(
             "%s: no transaction_id mapped; ids are row numbers, stable only while the file's "

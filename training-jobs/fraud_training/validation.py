@@ -14,7 +14,7 @@ million rows; here a failed conversion is a missing value, found in one vectoris
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,6 @@ from pandera.errors import SchemaErrors
 
 from fraud_training.errors import DataError
 from fraud_training.schema import (
-    CATEGORIES,
     CREDITCARD_PCA_COLUMNS,
     LABEL,
     PATTERN,
@@ -34,11 +33,14 @@ from fraud_training.schema import (
 from fraud_training.timestamps import ISO_TIMESTAMPS, UTC_NS, TimestampFormat, parse_timestamps
 
 FEATURE_SET_NAMES = ("transactions", "creditcard")
-#: The values a categorical column may take.
+#: The values a categorical column may take. Only ``channel`` is closed: its values mean
+#: something to the features. Merchant categories are an open vocabulary (the generator's
+#: ``CATEGORIES`` are one-hot encoded, any other value is a category of its own).
 ALLOWED_VALUES: dict[str, tuple[str, ...]] = {
-    "merchant_category": CATEGORIES,
     "channel": tuple(channel.value for channel in Channel),
 }
+#: The kinds a pass-through feature column can have.
+NUMERIC, CATEGORICAL = "numeric", "categorical"
 #: Inclusive bounds of numeric columns; None leaves a side open.
 VALUE_RANGES: dict[str, tuple[float | None, float | None]] = {
     "amount": (0.0, None),
@@ -146,8 +148,13 @@ def validate_frame(
     source: str = "data",
     timestamp_format: TimestampFormat = ISO_TIMESTAMPS,
     require_label: bool = True,
+    pass_through: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The frame converted to the schema's types, or :class:`DataError` listing every problem.
+
+    ``pass_through`` columns are the user's own feature columns: kept after the schema's, numbers
+    as float64 (empty values missing) when every non-empty value is a number, text otherwise;
+    they may hold empty values, which the learner treats as missing.
 
     ``frame`` holds the values as read (text or numbers); ``source`` names it in the message.
     The result holds the feature set's columns in schema order (then ``fraud_pattern``, if
@@ -166,7 +173,22 @@ def validate_frame(
         ) from None
     if require_label:
         typed[LABEL] = typed[LABEL].astype(np.int64)
-    return typed[[*kinds, *([PATTERN] if PATTERN in typed.columns else [])]]
+    for name in pass_through:
+        typed[name] = _pass_through_values(original[name])
+    return typed[[*kinds, *([PATTERN] if PATTERN in typed.columns else []), *pass_through]]
+
+
+def _pass_through_values(values: pd.Series) -> pd.Series:
+    """Numbers as float64 if every non-empty value is one, else text with empties missing."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.notna().sum() == values.notna().sum():
+        return numbers.astype(np.float64)
+    return values.astype(object).where(values.isna(), values.astype(str))
+
+
+def pass_through_kind(values: pd.Series) -> str:
+    """numeric or categorical, from a column :func:`validate_frame` returned."""
+    return NUMERIC if pd.api.types.is_float_dtype(values) else CATEGORICAL
 
 
 def describe_failures(

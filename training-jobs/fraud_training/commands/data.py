@@ -104,30 +104,39 @@ def check_data(
     data_format: Annotated[
         str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")
     ] = "auto",
+    feature: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--feature", help="A further column of the file to use as a model input (repeat)."
+        ),
+    ] = None,
 ) -> None:
     """Load and validate a data set; print a summary, or every problem and exit non-zero."""
     from fraud_training.loaders import load_dataset
 
-    mapping = mapping_from_options(map_pairs or [], mapping_file, timestamp_unit)
+    mapping = mapping_from_options(map_pairs or [], mapping_file, timestamp_unit, feature or [])
     with progress_console.status(f"loading and validating {path}"):
         dataset = load_dataset(path, data_format=data_format, mapping=mapping)
     console.print(summary_table(dataset))
 
 
 def mapping_from_options(
-    pairs: list[str], mapping_file: Path | None, timestamp_unit: str | None
+    pairs: list[str],
+    mapping_file: Path | None,
+    timestamp_unit: str | None,
+    features: list[str] | None = None,
 ) -> ColumnMapping | None:
-    """The mapping the options describe (``--map`` entries override the file's), or None."""
+    """The mapping the options describe (``--map`` entries override the file's, ``--feature``
+    columns are added to its ``features``), or None."""
     if not pairs and mapping_file is None:
-        if timestamp_unit is not None:
-            raise DataError(
-                "--timestamp-unit: only applies with a column mapping (--map/--mapping)"
-            )
+        for option, value in (("--timestamp-unit", timestamp_unit), ("--feature", features)):
+            if value:
+                raise DataError(f"{option}: only applies with a column mapping (--map/--mapping)")
         return None
     from fraud_training.loaders import ColumnMapping
 
     from_file = ColumnMapping.from_yaml(mapping_file) if mapping_file else ColumnMapping()
-    return from_file.updated(ColumnMapping.from_pairs(pairs, timestamp_unit))
+    return from_file.updated(ColumnMapping.from_pairs(pairs, timestamp_unit, features or []))
 
 
 def summary_table(dataset: Dataset) -> Table:
@@ -146,6 +155,8 @@ def summary_table(dataset: Dataset) -> Table:
     table.add_row("last", str(summary["last"]))
     table.add_row("time span", f"{summary['span_days']:.1f} days")
     table.add_row("customers", f"{summary['customers']:,}")
+    for name, kind in dataset.pass_through.items():
+        table.add_row(f"feature {name}", kind)
     for pattern, count in summary.get("patterns", {}).items():
         table.add_row(f"pattern {pattern}", f"{count:,}")
     return table

@@ -16,9 +16,11 @@ from fraud_training.choices import (
     DEFAULT_EXPERIMENT,
     DEFAULT_FOLDS,
     DEFAULT_IMBALANCE,
+    DEFAULT_LABEL_DELAY_DAYS,
     DEFAULT_MODEL_NAME,
     DEFAULT_REVIEW_FEE,
     DEFAULT_TEST_FRACTION,
+    DEFAULT_VALIDATION_FRACTION,
     FORMATS,
 )
 
@@ -52,6 +54,20 @@ def train(
     test_fraction: Annotated[
         float, typer.Option(help="Latest share of rows held out by --split time.")
     ] = DEFAULT_TEST_FRACTION,
+    validation_fraction: Annotated[
+        float,
+        typer.Option(
+            help="Share of rows, from the end of the training period, that early stopping and "
+            "the thresholds are chosen on (--split time)."
+        ),
+    ] = DEFAULT_VALIDATION_FRACTION,
+    label_delay_days: Annotated[
+        float,
+        typer.Option(
+            help="Days before the test period whose labels are left out, as production would "
+            "not have them yet (--split time)."
+        ),
+    ] = DEFAULT_LABEL_DELAY_DAYS,
     param: Annotated[
         list[str] | None,
         typer.Option("--param", help="Hyperparameter key=value (repeatable), e.g. max_depth=4."),
@@ -79,6 +95,12 @@ def train(
     timestamp_unit: Annotated[
         str | None, typer.Option(help="Mapped timestamps are epoch numbers in s, ms, us or ns.")
     ] = None,
+    feature: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--feature", help="A further column of the file to use as a model input (repeat)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed for the learner, SMOTE and folds.")] = 0,
     summary_out: Annotated[
         Path | None, typer.Option(help="Also write the run summary as JSON to this file.")
@@ -99,13 +121,15 @@ def train(
         split=split,
         folds=folds,
         test_fraction=test_fraction,
+        validation_fraction=validation_fraction,
+        label_delay_days=label_delay_days,
         hyperparameters=parse_hyperparameters(param or []),
         model_name=model_name,
         experiment=experiment,
         tracking_uri=tracking_uri,
         review_fee=review_fee,
         decline_precision=decline_precision,
-        mapping=mapping_from_options(map_column or [], mapping, timestamp_unit),
+        mapping=mapping_from_options(map_column or [], mapping, timestamp_unit, feature or []),
         data_format=data_format,
         seed=seed,
         summary_out=summary_out,
@@ -121,7 +145,7 @@ def train(
 
 
 def metrics_table(result: TrainingResult) -> Table:
-    """The hold-out metrics a fraud team looks at first."""
+    """The test-period metrics a fraud team looks at first (thresholds chosen on validation)."""
     m = result.metrics
     table = Table(
         title=f"{result.algorithm} on {result.feature_set} data "
@@ -147,6 +171,10 @@ def metrics_table(result: TrainingResult) -> Table:
         ("cost saved", f"{m['cost_saved']:,.2f} ({m['cost_saved_fraction']:.1%})"),
         ("fit time", f"{result.fit_seconds:.1f} s"),
     ]
+    card_key = next((key for key in m if key.startswith("card_precision_at_")), None)
+    if card_key is not None:
+        k = card_key.rsplit("_", 1)[1]
+        rows.insert(3, (f"card precision@{k} per day", f"{m[card_key]:.4f}"))
     if "pr_auc_fold_std" in m:
         rows.insert(2, ("PR-AUC std across folds", f"{m['pr_auc_fold_std']:.4f}"))
     for name, value in rows:
