@@ -22,7 +22,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import binaries, kubeconfig, pki, realnode, sandbox
+from . import binaries, kubeconfig, nodeconfig, pki, realnode, sandbox
 from .logs import log_tail, pod_log_path
 from .processes import (
     StartupError,
@@ -132,6 +132,75 @@ class DevCluster:
         for key in ("workdir", "kubeconfig", "log_dir", "bin_dir"):
             data[key] = Path(data[key])
         return cls(**data)
+
+    def expose_host_port(self, name: str, namespace: str, port: int, host_port: int) -> str:
+        """Make a service the harness runs on the host's loopback reachable from pods.
+
+        Real node only. A forwarder on the host listens on the node's address inside the sandbox
+        (see `forward.py`) and a selectorless Service `name` in `namespace` with an EndpointSlice
+        points at it, so pods use `http://<name>.<namespace>.svc:<port>` as on a cluster where
+        the service runs in-cluster. Returns that DNS name.
+        """
+        if self.node != "kubelet":
+            raise ValueError("expose_host_port needs the real node (node='kubelet')")
+        node_ip = nodeconfig.NodeNetwork().node_ip
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_HACK_DIR), env.get("PYTHONPATH")]))
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "devcluster.forward",
+                "--into",
+                self.sandbox,
+                "--listen",
+                f"{node_ip}:{port}",
+                "--to",
+                f"127.0.0.1:{host_port}",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=(self.log_dir / f"expose-{namespace}-{name}.log").open("ab"),
+            env=env,
+            start_new_session=True,
+            text=True,
+        )
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "listening":
+            raise StartupError(
+                f"forwarder for {namespace}/{name} did not start: see {self.log_dir}"
+            )
+        proc.stdout.close()
+        self.pids[f"expose-{namespace}-{name}"] = proc.pid
+        self.save()
+        objects = [
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": name, "namespace": namespace},
+                "spec": {"ports": [{"name": "tcp", "port": port, "targetPort": port}]},
+            },
+            {
+                "apiVersion": "discovery.k8s.io/v1",
+                "kind": "EndpointSlice",
+                "metadata": {
+                    "name": f"{name}-host",
+                    "namespace": namespace,
+                    "labels": {"kubernetes.io/service-name": name},
+                },
+                "addressType": "IPv4",
+                "ports": [{"name": "tcp", "port": port, "protocol": "TCP"}],
+                "endpoints": [{"addresses": [node_ip], "conditions": {"ready": True}}],
+            },
+        ]
+        self.kubectl(
+            "apply",
+            "-f",
+            "-",
+            input=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}),
+        )
+        return f"{name}.{namespace}.svc"
 
     def alive(self) -> bool:
         """True when every component process is still running."""
@@ -441,9 +510,10 @@ def stop(cluster: DevCluster, keep_workdir: bool | None = None) -> None:
         "etcd",
     )
     everything = process_tree(cluster.pids.values())
-    for name in order:
-        if name in cluster.pids:
-            stop_tree(cluster.pids[name], grace=15 if name == "podrunner" else 10)
+    names = [n for n in order if n in cluster.pids]
+    names += [n for n in cluster.pids if n not in order]
+    for name in names:
+        stop_tree(cluster.pids[name], grace=15 if name == "podrunner" else 10)
     if cluster.sandbox:
         # Pods' processes, containerd's shims and the mount namespace's holder live on in the
         # sandbox after their parents stop: removing the sandbox ends them all.

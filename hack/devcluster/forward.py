@@ -6,12 +6,19 @@ socket keeps the namespace it was made in, so accepting on it serves the host wh
 connection's other end is opened inside the sandbox. Nothing is routed between the namespaces and
 no address outside loopback is ever used on the host. Plain byte copying, so TLS, watches and the
 upgraded streams of `kubectl logs -f`/`exec`/`port-forward` pass through untouched.
+
+`--into NETNS --listen IP:PORT` is the other direction, for services the test harness runs on the
+host's loopback (MLflow, Redis, PostgreSQL): this process stays on the host, makes its listening
+socket inside the sandbox (switching only its own thread into the namespace to create it) and
+connects each accepted connection to `--to` on the host's loopback.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
+import os
 import socket
 import sys
 import threading
@@ -50,14 +57,54 @@ def serve(listener: socket.socket, target: tuple[str, int]) -> None:
         threading.Thread(target=_serve_one, args=(client, target), daemon=True).start()
 
 
+_CLONE_NEWNET = 0x40000000
+
+
+def _setns(fd: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.setns(fd, _CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "setns failed")
+
+
+def listen_inside(netns: str, address: tuple[str, int]) -> socket.socket:
+    """A listening socket bound to `address` in network namespace `netns` (by `ip netns` name)."""
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    target = os.open(f"/run/netns/{netns}", os.O_RDONLY)
+    try:
+        _setns(target)
+        try:
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(address)
+            listener.listen(128)
+        finally:
+            _setns(home)
+    finally:
+        os.close(home)
+        os.close(target)
+    return listener
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, port = text.rsplit(":", 1)
+    return host, int(port)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devcluster.forward")
-    parser.add_argument("--fd", type=int, required=True, help="inherited listening socket")
-    parser.add_argument("--to", required=True, help="HOST:PORT inside this namespace")
+    parser.add_argument("--fd", type=int, help="inherited listening socket")
+    parser.add_argument("--into", help="sandbox netns to listen in (with --listen)")
+    parser.add_argument("--listen", help="IP:PORT inside the sandbox")
+    parser.add_argument("--to", required=True, help="HOST:PORT to connect each connection to")
     args = parser.parse_args(argv)
-    host, port = args.to.rsplit(":", 1)
-    listener = socket.socket(fileno=args.fd)
-    serve(listener, (host, int(port)))
+    if args.fd is not None:
+        listener = socket.socket(fileno=args.fd)
+    elif args.into and args.listen:
+        listener = listen_inside(args.into, _address(args.listen))
+    else:
+        parser.error("give --fd, or --into with --listen")
+    print("listening", flush=True)
+    serve(listener, _address(args.to))
     return 0
 
 
