@@ -54,7 +54,6 @@ RUN python3 /src/hack/images/requirements.py /src/pyproject.toml serving >/src/r
 # The project's own code, without dependencies (they are the layer above); uv goes, it was only the
 # installer.
 FROM venv AS code
-COPY README.md /src/
 COPY training-jobs /src/training-jobs
 COPY inference /src/inference
 COPY operator /src/operator

@@ -86,7 +86,7 @@ content_key="$(
   cd "$repo"
   {
     echo "$base_ref"
-    find Dockerfile .dockerignore pyproject.toml README.md hack/images/requirements.py \
+    find Dockerfile .dockerignore pyproject.toml hack/images/requirements.py \
       training-jobs inference operator -type f \
       -not -path '*/__pycache__/*' -not -name '*.pyc' -not -path '*.egg-info/*' -print0 |
       sort -z | xargs -0 sha256sum

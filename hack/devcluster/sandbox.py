@@ -225,3 +225,25 @@ def create(
     except BaseException:
         destroy(name)
         raise
+
+
+def leftovers(name: str, workdir: Path) -> list[str]:
+    """What a torn-down sandbox must not leave on the host: its netns, cgroups, mounts, processes.
+
+    Empty when the tear-down was complete; the tests' fixtures fail on anything listed.
+    """
+    found = [f"netns {name}"] if name in netns_names() else []
+    found += [f"cgroup {path}" for path in _cgroup_dirs(name)]
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        mount_point = line.split()[4]
+        if name in line or mount_point.startswith(str(workdir)):
+            found.append(f"mount {mount_point}")
+    found += [f"process {pid}" for pid in sorted(set(netns_pids(name)) | _cgroup_pids(name))]
+    marker = str(workdir).encode()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            if marker in (proc / "cmdline").read_bytes():
+                found.append(f"process {proc.name}: {(proc / 'comm').read_text().strip()}")
+    return found

@@ -7,10 +7,8 @@ builds them); they run when FRAUDOPS_REAL_NODE=1 and are skipped, saying so, oth
 from __future__ import annotations
 
 import os
-import subprocess
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from devcluster import DevCluster, sandbox, start, stop
@@ -30,26 +28,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(skip)
 
 
-def leftovers(cluster: DevCluster) -> list[str]:
-    """What a stopped real-node cluster must not leave: its netns, cgroups, mounts, processes."""
-    found = []
-    if cluster.sandbox in sandbox.netns_names():
-        found.append(f"netns {cluster.sandbox}")
-    found += [
-        f"cgroup {path}"
-        for path in Path("/sys/fs/cgroup").glob(f"*/{cluster.sandbox}")
-        if cluster.sandbox
-    ]
-    mounts = Path("/proc/self/mountinfo").read_text()
-    found += [f"mount {line.split()[4]}" for line in mounts.splitlines() if cluster.sandbox in line]
-    if str(cluster.workdir) in mounts:
-        found.append(f"mount under {cluster.workdir}")
-    for name in ("kubelet", "containerd", "kube-proxy", "containerd-shim-runc-v2"):
-        out = subprocess.run(["pgrep", "-af", name], capture_output=True, text=True).stdout
-        found += [f"process {line}" for line in out.splitlines() if str(cluster.workdir) in line]
-    return found
-
-
 @pytest.fixture(scope="session")
 def node_cluster() -> Iterator[DevCluster]:
     """A devcluster with a real node, the project's images imported into its containerd."""
@@ -58,7 +36,8 @@ def node_cluster() -> Iterator[DevCluster]:
         yield cluster
     finally:
         stop(cluster)
-        assert not leftovers(cluster), leftovers(cluster)
+        left = sandbox.leftovers(cluster.sandbox, cluster.workdir)
+        assert not left, f"the real node left behind: {left}"
 
 
 @pytest.fixture(scope="session")
