@@ -36,7 +36,12 @@ base_packages="python3,python3-venv,libgomp1,ca-certificates"
 base_recipe="mmdebstrap --variant=apt bookworm $base_packages, recipe 1"
 base_key="$(printf '%s' "$base_recipe" | sha256sum | cut -c1-16)"
 base_ref="localhost/fraudops-base:$base_key"
-if ! buildah "${storage[@]}" inspect --type image "$base_ref" >/dev/null 2>&1; then
+# Built on the first component that needs it, so a run where every archive exists touches no
+# container storage at all (and never waits for another build's storage lock).
+ensure_base() {
+  if buildah "${storage[@]}" inspect --type image "$base_ref" >/dev/null 2>&1; then
+    return
+  fi
   echo "building base image $base_ref (mmdebstrap, Debian bookworm)"
   t0=$(date +%s)
   work="$(mktemp -d "$IMAGES_DIR/.base.XXXXXX")"
@@ -51,7 +56,7 @@ if ! buildah "${storage[@]}" inspect --type image "$base_ref" >/dev/null 2>&1; t
   rm -rf "$work"
   trap - EXIT
   echo "base image built in $(( $(date +%s) - t0 ))s"
-fi
+}
 
 # --- single-binary images: the pod sandbox (pause) and the node's add-ons -----------------------
 # FROM scratch plus one static binary from the devcluster's binary cache, named by its hash.
@@ -103,6 +108,7 @@ for component in "${components[@]}"; do
   ref="$registry/fraudops-$component:$version"
   archive="$IMAGES_DIR/fraudops-$component-$content_key.oci.tar"
   if [[ ! -s "$archive" ]]; then
+    ensure_base
     echo "building $ref ($content_key)"
     t0=$(date +%s)
     buildah "${storage[@]}" bud -q --layers --pull=never --isolation chroot \

@@ -225,7 +225,7 @@ def metrics_server(image: str) -> list[Manifest]:
                                     "--kubelet-preferred-address-types=InternalIP",
                                     "--kubelet-use-node-status-port",
                                     "--kubelet-certificate-authority=/etc/cluster-ca/ca.crt",
-                                    "--metric-resolution=10s",
+                                    "--metric-resolution=15s",
                                 ],
                                 "ports": [{"name": "https", "containerPort": 10250}],
                                 "readinessProbe": {

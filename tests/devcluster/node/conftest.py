@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from devcluster import DevCluster, sandbox, start, stop
@@ -30,7 +31,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def node_cluster() -> Iterator[DevCluster]:
-    """A devcluster with a real node, the project's images imported into its containerd."""
+    """A devcluster with a real node, the project's images imported into its containerd.
+
+    FRAUDOPS_NODE_WORKDIR=<dir of a running real-node cluster> reuses that cluster and leaves it
+    running, for iterating on these tests without paying a cluster start each time.
+    """
+    reuse = os.environ.get("FRAUDOPS_NODE_WORKDIR")
+    if reuse:
+        yield DevCluster.load(Path(reuse))
+        return
     cluster = start(node="kubelet", images=IMAGES, timeout=180)
     try:
         yield cluster
