@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from . import addons, binaries, kubeconfig, nodeconfig, pki, sandbox
@@ -23,7 +24,6 @@ from .processes import StartupError, launch, wait_until
 ETCD_URL = "http://127.0.0.1:2379"
 API_PORT = 6443
 _HACK_DIR = Path(__file__).resolve().parent.parent
-_REPO = _HACK_DIR.parent
 #: The sandbox ("pause") image every pod's network namespace is held by (built from pause.c).
 PAUSE_IMAGE = "localhost/fraudops/pause:devcluster"
 
@@ -186,12 +186,11 @@ class RealNode:
     def start_forwarder(self, host_port_socket: socket.socket) -> None:
         """The host's door to the API server: the listening socket is the host's own."""
         assert self.box is not None
-        env_path = {"PYTHONPATH": str(_HACK_DIR)}
         proc = subprocess.Popen(
             [
                 *self.box.exec_prefix(),
                 "env",
-                f"PYTHONPATH={env_path['PYTHONPATH']}",
+                f"PYTHONPATH={_HACK_DIR}",
                 sys.executable,
                 "-m",
                 "devcluster.forward",
@@ -264,24 +263,12 @@ class RealNode:
             )
         )
         self._launch("containerd", ["containerd", "--config", config, "--log-level", "warn"])
-        self._wait(
-            "containerd",
-            lambda: (
-                subprocess.run(
-                    [
-                        *self.box.exec_prefix(),  # type: ignore[union-attr]
-                        "ctr",
-                        "-a",
-                        nodeconfig.CONTAINERD_SOCKET,
-                        "version",
-                    ],
-                    capture_output=True,
-                    check=False,
-                ).returncode
-                == 0
-            ),
-            timeout=60,
-        )
+        self._wait("containerd", self._containerd_answers, timeout=60)
+
+    def _containerd_answers(self) -> bool:
+        assert self.box is not None
+        version = [*self.box.exec_prefix(), "ctr", "-a", nodeconfig.CONTAINERD_SOCKET, "version"]
+        return subprocess.run(version, capture_output=True, check=False).returncode == 0
 
     def import_images(self, archives: list[Path]) -> None:
         """Load OCI archives into the node's containerd, where the kubelet finds them."""
@@ -334,7 +321,12 @@ class RealNode:
         )
         self._launch("kube-proxy", [binaries.binary("kube-proxy"), f"--config={config}", "--v=1"])
 
-    def start_addons(self, cluster_kubectl, images: dict[str, str], timeout: float) -> None:
+    def start_addons(
+        self,
+        cluster_kubectl: Callable[..., subprocess.CompletedProcess[str]],
+        images: dict[str, str],
+        timeout: float,
+    ) -> None:
         """Apply CoreDNS and metrics-server (those whose images were imported), wait for them."""
         manifests = []
         deployments = []
