@@ -32,33 +32,49 @@ ARG PIP_CERT=
 RUN python3 /src/hack/images/requirements.py /src/pyproject.toml operator >/src/requirements.txt \
  && env ${PIP_CERT:+SSL_CERT_FILE=$PIP_CERT} /opt/fraudops/bin/uv pip install -q --python /opt/fraudops/bin/python \
       --only-binary :all: -r /src/requirements.txt
+# Bytecode now: the root filesystem is read-only at run time, so nothing could cache it then (a
+# few packages ship test files in other Python dialects, hence `|| true`). uv was the installer only.
+RUN (/opt/fraudops/bin/python -m compileall -q -j 0 /opt/fraudops/lib >/dev/null || true) \
+ && /opt/fraudops/bin/pip uninstall -q -y uv
 
 FROM venv AS training-deps
 ARG PIP_CERT=
 RUN python3 /src/hack/images/requirements.py /src/pyproject.toml training >/src/requirements.txt \
  && env ${PIP_CERT:+SSL_CERT_FILE=$PIP_CERT} /opt/fraudops/bin/uv pip install -q --python /opt/fraudops/bin/python \
       --only-binary :all: -r /src/requirements.txt
+# Bytecode now: the root filesystem is read-only at run time, so nothing could cache it then (a
+# few packages ship test files in other Python dialects, hence `|| true`). uv was the installer only.
+RUN (/opt/fraudops/bin/python -m compileall -q -j 0 /opt/fraudops/lib >/dev/null || true) \
+ && /opt/fraudops/bin/pip uninstall -q -y uv
 
 FROM venv AS all-deps
 ARG PIP_CERT=
 RUN python3 /src/hack/images/requirements.py /src/pyproject.toml all >/src/requirements.txt \
  && env ${PIP_CERT:+SSL_CERT_FILE=$PIP_CERT} /opt/fraudops/bin/uv pip install -q --python /opt/fraudops/bin/python \
       --only-binary :all: -r /src/requirements.txt
+# Bytecode now: the root filesystem is read-only at run time, so nothing could cache it then (a
+# few packages ship test files in other Python dialects, hence `|| true`). uv was the installer only.
+RUN (/opt/fraudops/bin/python -m compileall -q -j 0 /opt/fraudops/lib >/dev/null || true) \
+ && /opt/fraudops/bin/pip uninstall -q -y uv
 
 FROM venv AS serving-deps
 ARG PIP_CERT=
 RUN python3 /src/hack/images/requirements.py /src/pyproject.toml serving >/src/requirements.txt \
  && env ${PIP_CERT:+SSL_CERT_FILE=$PIP_CERT} /opt/fraudops/bin/uv pip install -q --python /opt/fraudops/bin/python \
       --only-binary :all: -r /src/requirements.txt
+# Bytecode now: the root filesystem is read-only at run time, so nothing could cache it then (a
+# few packages ship test files in other Python dialects, hence `|| true`). uv was the installer only.
+RUN (/opt/fraudops/bin/python -m compileall -q -j 0 /opt/fraudops/lib >/dev/null || true) \
+ && /opt/fraudops/bin/pip uninstall -q -y uv
 
-# The project's own code, without dependencies (they are the layer above); uv goes, it was only the
-# installer.
+# The project's own code, without dependencies (they are the layer above), built once for every
+# image into a folder of its own: a code change then rebuilds one small layer per image, never a
+# virtualenv.
 FROM venv AS code
-COPY training-jobs /src/training-jobs
-COPY inference /src/inference
-COPY operator /src/operator
+COPY . /src/
 ARG PIP_CERT=
-RUN env ${PIP_CERT:+SSL_CERT_FILE=$PIP_CERT} /opt/fraudops/bin/uv build -q --wheel --out-dir /wheels /src
+RUN env ${PIP_CERT:+SSL_CERT_FILE=$PIP_CERT} /opt/fraudops/bin/uv build -q --wheel --out-dir /wheels /src \
+ && /opt/fraudops/bin/pip install -q --no-deps --no-index --target /opt/fraudops-code /wheels/*.whl
 
 # The runtime: a user of its own, libgomp for the learners (the Debian base has it already), the
 # virtualenv first on PATH so `python` is the project's.
@@ -75,35 +91,31 @@ ENV PATH=/opt/fraudops/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 
 FROM runtime AS operator
 COPY --from=operator-deps /opt/fraudops /opt/fraudops
-COPY --from=code /wheels /wheels
-RUN /opt/fraudops/bin/pip install -q --no-deps --no-index /wheels/*.whl \
- && rm -rf /wheels /opt/fraudops/bin/uv
+COPY --from=code /opt/fraudops-code /opt/fraudops-code
+ENV PYTHONPATH=/opt/fraudops-code
 USER 10001:10001
 EXPOSE 8081
 CMD ["python", "-m", "fraud_operator"]
 
 FROM runtime AS training
 COPY --from=training-deps /opt/fraudops /opt/fraudops
-COPY --from=code /wheels /wheels
-RUN /opt/fraudops/bin/pip install -q --no-deps --no-index /wheels/*.whl \
- && rm -rf /wheels /opt/fraudops/bin/uv
+COPY --from=code /opt/fraudops-code /opt/fraudops-code
+ENV PYTHONPATH=/opt/fraudops-code
 USER 10001:10001
 CMD ["python", "-m", "fraud_training.job"]
 
 FROM runtime AS serving
 COPY --from=serving-deps /opt/fraudops /opt/fraudops
-COPY --from=code /wheels /wheels
-RUN /opt/fraudops/bin/pip install -q --no-deps --no-index /wheels/*.whl \
- && rm -rf /wheels /opt/fraudops/bin/uv
+COPY --from=code /opt/fraudops-code /opt/fraudops-code
+ENV PYTHONPATH=/opt/fraudops-code
 USER 10001:10001
 EXPOSE 8080 8081
 CMD ["python", "-m", "fraud_inference"]
 
 FROM runtime AS all
 COPY --from=all-deps /opt/fraudops /opt/fraudops
-COPY --from=code /wheels /wheels
-RUN /opt/fraudops/bin/pip install -q --no-deps --no-index /wheels/*.whl \
- && rm -rf /wheels /opt/fraudops/bin/uv
+COPY --from=code /opt/fraudops-code /opt/fraudops-code
+ENV PYTHONPATH=/opt/fraudops-code
 USER 10001:10001
 EXPOSE 8080 8081
 CMD ["python", "-m", "fraud_inference"]
