@@ -13,7 +13,8 @@ BIN_DIR     := $(CACHE_DIR)/bin/$(K8S_VERSION)
 DEVCLUSTER_BINS := kube-apiserver kube-controller-manager kubectl etcd helm
 export FRAUDOPS_BIN_DIR := $(BIN_DIR)
 
-.PHONY: demo demo-down test demo-local venv system-deps devcluster-bin devcluster-up devcluster-down lint bench clean
+.PHONY: demo demo-down test test-node demo-local venv system-deps node-deps devcluster-bin \
+	devcluster-node-bin images devcluster-up devcluster-down lint bench clean
 
 ## demo: the main job — devcluster, MLflow, the operator (helm), a FraudModel trained and served
 demo: venv system-deps devcluster-bin
@@ -56,6 +57,34 @@ system-deps:
 ## devcluster-bin: build kube-apiserver, kube-controller-manager, kubectl, etcd and helm once per machine
 devcluster-bin:
 	@BIN_DIR="$(BIN_DIR)" K8S_VERSION="$(K8S_VERSION)" hack/build-devcluster.sh
+
+## node-deps: Debian packages of the real node (containerd, runc, CNI plugins, iptables for
+## kube-proxy) and of the image builds (mmdebstrap, buildah)
+NODE_DEBS := containerd runc containernetworking-plugins iptables buildah mmdebstrap curl
+node-deps:
+	@missing=""; \
+	for pkg in $(NODE_DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+## devcluster-node-bin: kubelet, kube-scheduler, kube-proxy, pause, CoreDNS and metrics-server,
+## built once per machine into the same cache as devcluster-bin
+devcluster-node-bin: devcluster-bin
+	@BIN_DIR="$(BIN_DIR)" K8S_VERSION="$(K8S_VERSION)" hack/build-node.sh
+	@BIN_DIR="$(BIN_DIR)" K8S_VERSION="$(K8S_VERSION)" hack/build-addons.sh
+
+## images: the operator, training and serving images (Dockerfile targets) and the node's own
+## images, built with buildah into ~/.cache/fraudops/images/ (a no-op when nothing changed)
+images: node-deps devcluster-node-bin
+	BIN_DIR="$(BIN_DIR)" hack/build-images.sh pause coredns metrics-server operator training serving
+
+## test-node: the real-node tests (kubelet on containerd, images, Services, DNS, HPA)
+test-node: venv system-deps node-deps devcluster-node-bin images
+	FRAUDOPS_REAL_NODE=1 $(VENV)/bin/pytest tests/devcluster/node -m realnode
 
 ## devcluster-up: start a devcluster in the background and print its kubeconfig path
 devcluster-up: venv devcluster-bin

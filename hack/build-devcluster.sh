@@ -41,16 +41,8 @@ mkdir -p "$BIN_DIR"
 stage="$(mktemp -d "$BIN_DIR/.build.XXXXXX")"
 trap 'rm -rf "$stage"' EXIT
 
-minor="${K8S_VERSION#v1.}"
-minor="${minor%%.*}"
-ldflags="-s -w"
-ldflags+=" -X k8s.io/component-base/version.gitVersion=$K8S_VERSION"
-ldflags+=" -X k8s.io/component-base/version.gitMajor=1"
-ldflags+=" -X k8s.io/component-base/version.gitMinor=$minor"
-ldflags+=" -X k8s.io/component-base/version.gitTreeState=clean"
-ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION"
-ldflags+=" -X k8s.io/client-go/pkg/version.gitMajor=1"
-ldflags+=" -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+source "$here/lib/k8s-build.sh"
+ldflags="$(k8s_ldflags "$K8S_VERSION")"
 ldflags+=" -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
 
 cd "$here"
@@ -59,18 +51,7 @@ cd "$here"
 # may only talk to loopback), so the EndpointSlice controller could never publish them. We build
 # from a copy of the pinned k8s.io/kubernetes module with only that check dropped, selected by a
 # generated go.mod (-modfile) so hack/go.mod itself stays plain upstream pins.
-k8s_src="$(go mod download -json k8s.io/kubernetes | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
-cp -r "$k8s_src" "$stage/kubernetes"
-chmod -R u+w "$stage/kubernetes"
-validation="$stage/kubernetes/pkg/apis/core/validation/validation.go"
-sed -i 's|^\tif ip\.IsLoopback() {$|\tif false \&\& ip.IsLoopback() { // devcluster: pod IPs are loopback|' \
-  "$validation"
-if [[ "$(grep -c 'devcluster: pod IPs are loopback' "$validation")" != 1 ]]; then
-  echo "loopback patch did not apply exactly once to $validation" >&2
-  exit 1
-fi
-cp go.mod go.sum "$stage/"
-printf '\nreplace k8s.io/kubernetes => %s\n' "$stage/kubernetes" >>"$stage/go.mod"
+k8s_patched_modfile "$here" "$stage"
 
 CGO_ENABLED=0 go build -trimpath -modfile="$stage/go.mod" -ldflags="$ldflags" -o "$stage/" \
   ./cmd/kube-apiserver ./cmd/kube-controller-manager ./cmd/kubectl ./cmd/etcd \

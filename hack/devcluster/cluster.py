@@ -12,16 +12,17 @@ import json
 import os
 import random
 import shutil
+import socket
 import ssl
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import binaries, kubeconfig, pki
+from . import binaries, kubeconfig, nodeconfig, pki, realnode, sandbox
 from .logs import log_tail, pod_log_path
 from .processes import (
     StartupError,
@@ -60,6 +61,7 @@ CONTROLLERS = (
     "resourcequota",
     "podgc",
     "root-ca-cert-publisher",
+    "clusterrole-aggregation",
 )
 
 
@@ -81,6 +83,12 @@ class DevCluster:
     api_ready_seconds: float = 0.0
     start_seconds: float = 0.0
     keep_workdir: bool = False
+    #: "podrunner" (pods as local processes) or "kubelet" (a real node in a sandbox).
+    node: str = "podrunner"
+    #: The real node's sandbox (network namespace) name, "" for the pod runner.
+    sandbox: str = ""
+    #: Images imported into the real node: component -> reference.
+    images: dict[str, str] = field(default_factory=dict)
 
     def pod_log_path(self, namespace: str, pod: str, container: str) -> Path:
         """The file holding a pod container's stdout and stderr."""
@@ -124,6 +132,75 @@ class DevCluster:
         for key in ("workdir", "kubeconfig", "log_dir", "bin_dir"):
             data[key] = Path(data[key])
         return cls(**data)
+
+    def expose_host_port(self, name: str, namespace: str, port: int, host_port: int) -> str:
+        """Make a service the harness runs on the host's loopback reachable from pods.
+
+        Real node only. A forwarder on the host listens on the node's address inside the sandbox
+        (see `forward.py`) and a selectorless Service `name` in `namespace` with an EndpointSlice
+        points at it, so pods use `http://<name>.<namespace>.svc:<port>` as on a cluster where
+        the service runs in-cluster. Returns that DNS name.
+        """
+        if self.node != "kubelet":
+            raise ValueError("expose_host_port needs the real node (node='kubelet')")
+        node_ip = nodeconfig.NodeNetwork().node_ip
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_HACK_DIR), env.get("PYTHONPATH")]))
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "devcluster.forward",
+                "--into",
+                self.sandbox,
+                "--listen",
+                f"{node_ip}:{port}",
+                "--to",
+                f"127.0.0.1:{host_port}",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=(self.log_dir / f"expose-{namespace}-{name}.log").open("ab"),
+            env=env,
+            start_new_session=True,
+            text=True,
+        )
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "listening":
+            raise StartupError(
+                f"forwarder for {namespace}/{name} did not start: see {self.log_dir}"
+            )
+        proc.stdout.close()
+        self.pids[f"expose-{namespace}-{name}"] = proc.pid
+        self.save()
+        objects = [
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": name, "namespace": namespace},
+                "spec": {"ports": [{"name": "tcp", "port": port, "targetPort": port}]},
+            },
+            {
+                "apiVersion": "discovery.k8s.io/v1",
+                "kind": "EndpointSlice",
+                "metadata": {
+                    "name": f"{name}-host",
+                    "namespace": namespace,
+                    "labels": {"kubernetes.io/service-name": name},
+                },
+                "addressType": "IPv4",
+                "ports": [{"name": "tcp", "port": port, "protocol": "TCP"}],
+                "endpoints": [{"addresses": [node_ip], "conditions": {"ready": True}}],
+            },
+        ]
+        self.kubectl(
+            "apply",
+            "-f",
+            "-",
+            input=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}),
+        )
+        return f"{name}.{namespace}.svc"
 
     def alive(self) -> bool:
         """True when every component process is still running."""
@@ -287,7 +364,7 @@ def _wait_usable(
             ("node Ready", node_ready),
             ("default ServiceAccount", default_service_account),
         ):
-            name = "podrunner" if what == "node Ready" else "kube-controller-manager"
+            name = cluster.node if what == "node Ready" else "kube-controller-manager"
             wait_until(
                 ready,
                 what,
@@ -300,13 +377,23 @@ def _wait_usable(
 
 
 def start(
-    workdir: Path | None = None, keep_workdir: bool = False, timeout: float = 90
+    workdir: Path | None = None,
+    keep_workdir: bool = False,
+    timeout: float = 90,
+    node: str = "podrunner",
+    images: tuple[str, ...] = (),
 ) -> DevCluster:
     """Start a devcluster and return once pods can run on it.
 
     `workdir` is created if needed (default: a new temporary folder); it is removed by `stop()`
     unless `keep_workdir`. On any failure everything started so far is stopped again.
+    `node="kubelet"` gives a real node (see `realnode.py`) with `images` (Dockerfile targets, built
+    by hack/build-images.sh when not cached) imported before it reports Ready.
     """
+    if node == "kubelet":
+        return _start_real(workdir, keep_workdir, timeout, images)
+    if node != "podrunner":
+        raise ValueError(f"node must be 'podrunner' or 'kubelet', not {node!r}")
     t0 = time.monotonic()
     workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="fraudops-devcluster-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -348,17 +435,89 @@ def start(
     return cluster
 
 
+def _start_real(
+    workdir: Path | None, keep_workdir: bool, timeout: float, images: tuple[str, ...]
+) -> DevCluster:
+    t0 = time.monotonic()
+    workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="fraudops-devcluster-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_dir = workdir / "logs"
+    log_dir.mkdir(exist_ok=True)
+    door = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    door.bind(("127.0.0.1", 0))
+    door.listen(128)
+    api_url = f"https://127.0.0.1:{door.getsockname()[1]}"
+    real = realnode.RealNode(workdir, NODE_NAME, KUBERNETES_SERVICE_IP, SERVICE_CIDR)
+    cluster = DevCluster(
+        workdir=workdir,
+        kubeconfig=workdir / "kubeconfig",
+        api_url=api_url,
+        log_dir=log_dir,
+        bin_dir=binaries.bin_dir(),
+        node_name=NODE_NAME,
+        pids={},
+        keep_workdir=keep_workdir,
+        node="kubelet",
+        sandbox=real.name,
+    )
+    try:
+        manifest = realnode.image_manifest(workdir, ("pause", *images))
+        cluster.images = {component: ref for component, ref, _ in manifest}
+        real.create_sandbox()
+        cluster.save()
+        real.start_etcd()
+        real.start_apiserver()
+        cluster.api_ready_seconds = round(time.monotonic() - t0, 2)
+        real.start_forwarder(door)
+        assert real.credentials is not None
+        kubeconfig.write(cluster.kubeconfig, api_url, real.credentials)
+        real.start_controller_manager((*CONTROLLERS, "nodelifecycle"))
+        real.start_scheduler()
+        real.start_containerd()
+        real.import_images([archive for _, _, archive in manifest])
+        real.start_kubelet()
+        real.start_kube_proxy()
+        cluster.pids.update({name: proc.pid for name, proc in real.procs.items()})
+        cluster.save()
+        _wait_usable(cluster, real.procs, timeout)
+        real.start_addons(cluster.kubectl, cluster.images, timeout)
+    except BaseException:
+        cluster.pids.update({name: proc.pid for name, proc in real.procs.items()})
+        stop(cluster)
+        raise
+    finally:
+        door.close()
+    cluster.start_seconds = round(time.monotonic() - t0, 2)
+    cluster.save()
+    return cluster
+
+
 def stop(cluster: DevCluster, keep_workdir: bool | None = None) -> None:
     """Stop every process of `cluster` (pods first, etcd last) and remove its working directory.
 
     Raises `StartupError` naming the survivors if any process of the cluster is still alive
     afterwards: a leaked process would hold ports and files for the rest of the machine's life.
     """
-    order = ("podrunner", "kube-controller-manager", "kube-apiserver", "etcd")
+    order = (
+        "podrunner",
+        "kube-proxy",
+        "kubelet",
+        "containerd",
+        "kube-scheduler",
+        "kube-controller-manager",
+        "forward",
+        "kube-apiserver",
+        "etcd",
+    )
     everything = process_tree(cluster.pids.values())
-    for name in order:
-        if name in cluster.pids:
-            stop_tree(cluster.pids[name], grace=15 if name == "podrunner" else 10)
+    names = [n for n in order if n in cluster.pids]
+    names += [n for n in cluster.pids if n not in order]
+    for name in names:
+        stop_tree(cluster.pids[name], grace=15 if name == "podrunner" else 10)
+    if cluster.sandbox:
+        # Pods' processes, containerd's shims and the mount namespace's holder live on in the
+        # sandbox after their parents stop: removing the sandbox ends them all.
+        sandbox.destroy(cluster.sandbox)
     survivors = [p for p in everything if is_alive(p)]
     keep = cluster.keep_workdir if keep_workdir is None else keep_workdir
     if not keep:

@@ -33,6 +33,15 @@ class Pki:
     admin_key: Path
     service_account_key: Path
     service_account_pub: Path
+    #: Only for a real node (`generate(..., node_ip=...)`): the kubelet's serving certificate, the
+    #: API server's client certificate towards kubelets, and the front-proxy client certificate
+    #: the API server presents to aggregated APIs (metrics-server).
+    kubelet_cert: Path | None = None
+    kubelet_key: Path | None = None
+    kubelet_client_cert: Path | None = None
+    kubelet_client_key: Path | None = None
+    front_proxy_cert: Path | None = None
+    front_proxy_key: Path | None = None
 
 
 def _new_key() -> ec.EllipticCurvePrivateKey:
@@ -67,10 +76,78 @@ def _builder(subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurve
     )
 
 
-def generate(directory: Path, service_ip: str) -> Pki:
-    """Create a fresh CA and every certificate and key the cluster needs in `directory`."""
+def _client_cert(
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca_name: x509.Name,
+    common_name: str,
+    organization: str | None,
+    cert_path: Path,
+    key_path: Path,
+) -> None:
+    key = _new_key()
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    if organization:
+        attributes.insert(0, x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    cert = (
+        _builder(x509.Name(attributes), ca_name, key.public_key())
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    _write_cert(cert, cert_path)
+    _write_key(key, key_path)
+
+
+def _serving_cert(
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca_name: x509.Name,
+    common_name: str,
+    dns_names: list[str],
+    ips: list[str],
+    cert_path: Path,
+    key_path: Path,
+) -> None:
+    key = _new_key()
+    cert = (
+        _builder(
+            x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]),
+            ca_name,
+            key.public_key(),
+        )
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName(n) for n in dns_names]
+                + [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    _write_cert(cert, cert_path)
+    _write_key(key, key_path)
+
+
+def generate(
+    directory: Path, service_ip: str, node_ip: str | None = None, node_name: str = ""
+) -> Pki:
+    """Create a fresh CA and every certificate and key the cluster needs in `directory`.
+
+    With `node_ip` (a real node), the API server's certificate is valid for that address too and
+    the kubelet, kubelet-client and front-proxy certificates are made as well.
+    """
     directory.mkdir(parents=True, exist_ok=True)
+    node = {}
+    if node_ip:
+        node = {
+            "kubelet_cert": directory / "kubelet.crt",
+            "kubelet_key": directory / "kubelet.key",
+            "kubelet_client_cert": directory / "apiserver-kubelet-client.crt",
+            "kubelet_client_key": directory / "apiserver-kubelet-client.key",
+            "front_proxy_cert": directory / "front-proxy-client.crt",
+            "front_proxy_key": directory / "front-proxy-client.key",
+        }
     pki = Pki(
+        **node,
         ca_cert=directory / "ca.crt",
         serving_cert=directory / "apiserver.crt",
         serving_key=directory / "apiserver.key",
@@ -103,7 +180,6 @@ def generate(directory: Path, service_ip: str) -> Pki:
     )
     _write_cert(ca_cert, pki.ca_cert)
 
-    serving_key = _new_key()
     dns_names = [
         "localhost",
         "kubernetes",
@@ -111,43 +187,29 @@ def generate(directory: Path, service_ip: str) -> Pki:
         "kubernetes.default.svc",
         "kubernetes.default.svc.cluster.local",
     ]
-    ips = ["127.0.0.1", service_ip]
-    serving_cert = (
-        _builder(
-            x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]),
-            ca_name,
-            serving_key.public_key(),
-        )
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName(n) for n in dns_names]
-                + [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
+    ips = ["127.0.0.1", service_ip, *([node_ip] if node_ip else [])]
+    _serving_cert(
+        ca_key, ca_name, "kube-apiserver", dns_names, ips, pki.serving_cert, pki.serving_key
     )
-    _write_cert(serving_cert, pki.serving_cert)
-    _write_key(serving_key, pki.serving_key)
-
-    admin_key = _new_key()
-    admin_cert = (
-        _builder(
-            x509.Name(
-                [
-                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:masters"),
-                    x509.NameAttribute(NameOID.COMMON_NAME, "fraudops-admin"),
-                ]
-            ),
-            ca_name,
-            admin_key.public_key(),
+    _client_cert(ca_key, ca_name, "fraudops-admin", "system:masters", pki.admin_cert, pki.admin_key)
+    if node_ip:
+        assert pki.kubelet_cert and pki.kubelet_key
+        assert pki.kubelet_client_cert and pki.kubelet_client_key
+        assert pki.front_proxy_cert and pki.front_proxy_key
+        _serving_cert(
+            ca_key, ca_name, node_name, [node_name], [node_ip], pki.kubelet_cert, pki.kubelet_key
         )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    _write_cert(admin_cert, pki.admin_cert)
-    _write_key(admin_key, pki.admin_key)
+        _client_cert(
+            ca_key,
+            ca_name,
+            "kube-apiserver-kubelet-client",
+            "system:masters",
+            pki.kubelet_client_cert,
+            pki.kubelet_client_key,
+        )
+        _client_cert(
+            ca_key, ca_name, "front-proxy-client", None, pki.front_proxy_cert, pki.front_proxy_key
+        )
 
     sa_key = _new_key()
     _write_key(sa_key, pki.service_account_key)

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Builds the operator, training and serving images (Dockerfile targets) without a container
+# engine: a Debian bookworm base made by mmdebstrap from apt's configured sources, then buildah
+# (vfs storage, chroot isolation, --pull=never) on top of it. Results are OCI archives in
+# $IMAGES_DIR (default ~/.cache/fraudops/images), named by a hash of everything that goes in, so an
+# unchanged tree costs nothing and a code change rebuilds only the last layer (buildah --layers).
+#
+#   hack/build-images.sh [--manifest FILE] [component ...]   (default: operator training serving)
+#
+# The manifest (one line per image: component, image reference, archive path) is what the
+# devcluster imports into its node's containerd. pip/uv inside the build trust the host's CA
+# bundle through a bind mount, never baked into a layer; the host's uv cache is mounted too, so
+# wheels downloaded once on this machine are not downloaded again.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+IMAGES_DIR="${IMAGES_DIR:-$HOME/.cache/fraudops/images}"
+manifest=""
+components=()
+while (($#)); do
+  case "$1" in
+    --manifest) manifest="$2"; shift 2 ;;
+    *) components+=("$1"); shift ;;
+  esac
+done
+((${#components[@]})) || components=(operator training serving)
+
+version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$repo/pyproject.toml" | head -1)"
+registry="ghcr.io/fraudops"
+storage=(--root "$IMAGES_DIR/storage" --runroot "$IMAGES_DIR/run" --storage-driver vfs)
+mkdir -p "$IMAGES_DIR"
+[[ -z "$manifest" ]] || : >"$manifest"
+
+# --- the base: Debian bookworm, python3 and its venv module, libgomp for the learners ---------
+base_packages="python3,python3-venv,libgomp1,ca-certificates"
+base_recipe="mmdebstrap --variant=apt bookworm $base_packages, recipe 1"
+base_key="$(printf '%s' "$base_recipe" | sha256sum | cut -c1-16)"
+base_ref="localhost/fraudops-base:$base_key"
+# Built on the first component that needs it, so a run where every archive exists touches no
+# container storage at all (and never waits for another build's storage lock).
+ensure_base() {
+  if buildah "${storage[@]}" inspect --type image "$base_ref" >/dev/null 2>&1; then
+    return
+  fi
+  echo "building base image $base_ref (mmdebstrap, Debian bookworm)"
+  t0=$(date +%s)
+  work="$(mktemp -d "$IMAGES_DIR/.base.XXXXXX")"
+  trap 'rm -rf "$work"' EXIT
+  mmdebstrap --quiet --variant=apt --include="$base_packages" \
+    --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin' \
+    bookworm "$work/rootfs.tar"
+  ctr="$(buildah "${storage[@]}" from --pull=never scratch)"
+  buildah "${storage[@]}" add "$ctr" "$work/rootfs.tar" / >/dev/null
+  buildah "${storage[@]}" config --env PATH=/usr/local/bin:/usr/bin:/bin --cmd /bin/bash "$ctr"
+  buildah "${storage[@]}" commit -q --rm "$ctr" "$base_ref" >/dev/null
+  rm -rf "$work"
+  trap - EXIT
+  echo "base image built in $(( $(date +%s) - t0 ))s"
+}
+
+# --- single-binary images: the pod sandbox (pause) and the node's add-ons -----------------------
+# FROM scratch plus one static binary from the devcluster's binary cache, named by its hash.
+BIN_DIR="${BIN_DIR:-${FRAUDOPS_BIN_DIR:-$HOME/.cache/fraudops/bin/$(sed -n 's/^K8S_VERSION = "\(.*\)"$/\1/p' "$repo/hack/devcluster/versions.py")}}"
+declare -A single_binary=(
+  [pause]="localhost/fraudops/pause:devcluster /pause"
+  [coredns]="localhost/fraudops/coredns:devcluster /coredns"
+  [metrics-server]="localhost/fraudops/metrics-server:devcluster /metrics-server"
+)
+binary_image() {
+  local component="$1" ref entry binary key archive ctr
+  read -r ref entry <<<"${single_binary[$component]}"
+  binary="$BIN_DIR/$component"
+  [[ -x "$binary" ]] || { echo "$binary is missing: run make devcluster-node-bin" >&2; return 1; }
+  key="$(sha256sum "$binary" | cut -c1-16)"
+  archive="$IMAGES_DIR/$component-$key.oci.tar"
+  if [[ ! -s "$archive" ]]; then
+    ctr="$(buildah "${storage[@]}" from --pull=never scratch)"
+    buildah "${storage[@]}" copy "$ctr" "$binary" "$entry" >/dev/null
+    buildah "${storage[@]}" config --entrypoint "[\"$entry\"]" --user 65535:65535 "$ctr"
+    buildah "${storage[@]}" commit -q --rm "$ctr" "$ref" >/dev/null
+    buildah "${storage[@]}" push -q "$ref" "oci-archive:$archive.part:$ref"
+    mv -f "$archive.part" "$archive"
+    echo "built $ref from $binary"
+  fi
+  [[ -z "$manifest" ]] || printf '%s %s %s\n' "$component" "$ref" "$archive" >>"$manifest"
+}
+
+# --- the components -----------------------------------------------------------------------------
+# Everything the Dockerfile copies, plus the base: the archive's name changes when any of it does.
+content_key="$(
+  cd "$repo"
+  {
+    echo "$base_ref"
+    find Dockerfile .dockerignore pyproject.toml hack/images/requirements.py \
+      training-jobs inference operator -type f \
+      -not -path '*/__pycache__/*' -not -name '*.pyc' -not -path '*.egg-info/*' -print0 |
+      sort -z | xargs -0 sha256sum
+  } | sha256sum | cut -c1-16
+)"
+host_ca=/etc/ssl/certs/ca-certificates.crt
+uv_cache="${UV_CACHE_DIR:-$HOME/.cache/uv}"
+mkdir -p "$uv_cache"
+for component in "${components[@]}"; do
+  if [[ -n "${single_binary[$component]:-}" ]]; then
+    binary_image "$component"
+    continue
+  fi
+  ref="$registry/fraudops-$component:$version"
+  archive="$IMAGES_DIR/fraudops-$component-$content_key.oci.tar"
+  if [[ ! -s "$archive" ]]; then
+    ensure_base
+    echo "building $ref ($content_key)"
+    t0=$(date +%s)
+    buildah "${storage[@]}" bud -q --layers --pull=never --isolation chroot \
+      --build-arg BASE="$base_ref" --build-arg PIP_CERT=/run/fraudops-host-ca.crt \
+      -v "$host_ca:/run/fraudops-host-ca.crt:ro" -v "$uv_cache:/root/.cache/uv" \
+      --target "$component" -t "$ref" -f "$repo/Dockerfile" "$repo" >/dev/null
+    # Uncompressed: the archive only travels to this machine's containerd, and gzip of a 1 GB
+    # image is most of a rebuild's time on two cores.
+    buildah "${storage[@]}" push -q --disable-compression "$ref" "oci-archive:$archive.part:$ref"
+    mv -f "$archive.part" "$archive"
+    echo "built $ref in $(( $(date +%s) - t0 ))s: $(du -h "$archive" | cut -f1) archive"
+  fi
+  [[ -z "$manifest" ]] || printf '%s %s %s\n' "$component" "$ref" "$archive" >>"$manifest"
+done

@@ -1,0 +1,128 @@
+"""Services, cluster DNS and the HPA on the real node: kube-proxy, CoreDNS and metrics-server do
+what they do on kind."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import time
+
+import pytest
+from devcluster import DevCluster
+from devcluster.pytest_plugin import eventually
+from kubernetes import client
+
+from .pods import finished
+from .workloads import client_pod, cpu_hpa, server_deployment, service
+
+pytestmark = [pytest.mark.cluster, pytest.mark.realnode]
+
+
+def apply(cluster: DevCluster, namespace: str, *objects: dict) -> None:
+    body = json.dumps({"apiVersion": "v1", "kind": "List", "items": list(objects)})
+    cluster.kubectl("apply", "-n", namespace, "-f", "-", input=body)
+
+
+def ready_replicas(apps: client.AppsV1Api, namespace: str, name: str) -> int:
+    return apps.read_namespaced_deployment_status(name, namespace).status.ready_replicas or 0
+
+
+def test_a_pod_reaches_every_replica_of_a_deployment_through_its_service_by_dns_name(
+    node_cluster: DevCluster,
+    node_api: client.ApiClient,
+    node_core: client.CoreV1Api,
+    node_namespace: str,
+) -> None:
+    image = node_cluster.images["operator"]
+    apps = client.AppsV1Api(node_api)
+    echo = server_deployment("echo", image, replicas=2)
+    apply(node_cluster, node_namespace, echo, service("echo"))
+    eventually(lambda: ready_replicas(apps, node_namespace, "echo") == 2, "both echo replicas", 180)
+
+    url = f"http://echo.{node_namespace}.svc.cluster.local/"
+    apply(node_cluster, node_namespace, client_pod("caller", image, url, seconds=5, workers=2))
+    final = eventually(lambda: finished(node_core, node_namespace, "caller"), "the caller", 120)
+
+    logs = node_cluster.kubectl("logs", "-n", node_namespace, "caller").stdout
+    assert final == "Succeeded", logs
+    assert "from 2 pods; errors: {}" in logs
+
+
+def test_the_hpa_scales_a_deployment_out_under_load_through_its_service_and_back_in(
+    node_cluster: DevCluster,
+    node_api: client.ApiClient,
+    node_core: client.CoreV1Api,
+    node_namespace: str,
+) -> None:
+    image = node_cluster.images["operator"]
+    apps = client.AppsV1Api(node_api)
+    autoscaling = client.AutoscalingV2Api(node_api)
+    apply(
+        node_cluster,
+        node_namespace,
+        server_deployment("burner", image, burn_ms=20),
+        service("burner"),
+        cpu_hpa("burner", minimum=1, maximum=3, utilization=50),
+    )
+    eventually(lambda: ready_replicas(apps, node_namespace, "burner") == 1, "burner ready", 180)
+
+    def cpu_is_known() -> bool:
+        status = autoscaling.read_namespaced_horizontal_pod_autoscaler_status(
+            "burner", node_namespace
+        ).status
+        return any(
+            metric.resource and metric.resource.current.average_utilization is not None
+            for metric in status.current_metrics or []
+        )
+
+    eventually(cpu_is_known, "the HPA to read the burner's CPU from metrics-server", 180)
+
+    url = f"http://burner.{node_namespace}.svc.cluster.local/"
+    load_started = time.monotonic()
+    apply(node_cluster, node_namespace, client_pod("load", image, url, seconds=240, workers=4))
+    eventually(
+        lambda: apps.read_namespaced_deployment("burner", node_namespace).spec.replicas > 1,
+        "the HPA to scale burner out",
+        240,
+    )
+    scale_out_seconds = time.monotonic() - load_started
+    node_core.delete_namespaced_pod("load", node_namespace, grace_period_seconds=0)
+
+    eventually(
+        lambda: apps.read_namespaced_deployment("burner", node_namespace).spec.replicas == 1,
+        "the HPA to scale burner back in once the load stopped",
+        300,
+    )
+    print(f"HPA scale-out {scale_out_seconds:.1f}s after the load started")
+
+
+class _Hello(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"from-the-host"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_service_the_harness_runs_on_the_host_is_reached_by_its_service_name(
+    node_cluster: DevCluster, node_core: client.CoreV1Api, node_namespace: str
+) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        name = node_cluster.expose_host_port("hello", node_namespace, 8080, server.server_port)
+        image = node_cluster.images["operator"]
+        caller = client_pod("caller", image, f"http://{name}:8080/", seconds=0, workers=1)
+        apply(node_cluster, node_namespace, caller)
+        final = eventually(lambda: finished(node_core, node_namespace, "caller"), "the caller", 120)
+    finally:
+        server.shutdown()
+
+    logs = node_cluster.kubectl("logs", "-n", node_namespace, "caller").stdout
+    assert final == "Succeeded", logs
+    assert "answers: 1 from 1 pods; errors: {}" in logs
