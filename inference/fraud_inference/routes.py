@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from fraud_inference.audit.feedback import AuditUnavailable
+from fraud_inference.audit.feedback import AuditUnavailable, ConflictingLabel, UnknownTransaction
 from fraud_inference.model_source import registered_name, registered_uri
 from fraud_inference.model_store import ServedModel
 from fraud_inference.responses import JSON, ClientError, json_response
@@ -178,25 +178,47 @@ async def predict_batch(
 
 
 @router.post(
-    "/feedback", status_code=201, response_model=FeedbackReceipt, responses=ERRORS, tags=["scoring"]
+    "/feedback",
+    status_code=201,
+    response_model=FeedbackReceipt,
+    responses={
+        **ERRORS,
+        200: {"model": FeedbackReceipt, "description": "The same outcome was already stored."},
+        401: {"model": Problem},
+        403: {"model": Problem},
+        404: {"model": Problem, "description": "No audited prediction has this transaction_id."},
+        409: {"model": Problem, "description": "The transaction has the opposite outcome."},
+    },
+    dependencies=[Depends(require_admin)],
+    tags=["scoring"],
 )
 async def feedback(body: FeedbackRequest, request: Request) -> Response:
-    """Record a confirmed outcome (fraud or not) for a transaction, e.g. from a chargeback."""
-    store = services(request).feedback
-    if store is None:
+    """Record the confirmed outcome (fraud or not) of a scored transaction, e.g. from a
+    chargeback (admin token required). Idempotent per transaction id."""
+    parts = services(request)
+    if parts.feedback is None:
         raise ClientError(503, "feedback is not stored: no DATABASE_URL is configured")
     try:
-        feedback_id = await store.record(
+        stored = await parts.feedback.record(
             body.transaction_id, body.is_fraud, body.source, body.reported_at
         )
+    except UnknownTransaction as error:
+        raise ClientError(404, str(error)) from None
+    except ConflictingLabel as error:
+        raise ClientError(409, str(error)) from None
     except AuditUnavailable as error:
         raise ClientError(503, str(error), {"Retry-After": "5"}) from None
+    if stored.created:
+        parts.metrics.label_received(stored)
     receipt = {
-        "feedback_id": feedback_id,
-        "transaction_id": body.transaction_id,
-        "is_fraud": body.is_fraud,
+        "feedback_id": stored.feedback_id,
+        "transaction_id": stored.transaction_id,
+        "is_fraud": stored.is_fraud,
+        "created": stored.created,
+        "model_version": stored.prediction.model_version,
+        "decision": stored.prediction.decision,
     }
-    return json_response(receipt, 201)
+    return json_response(receipt, 201 if stored.created else 200)
 
 
 @router.get("/model", response_model=ModelInfo, responses=ERRORS, tags=["model"])

@@ -20,7 +20,7 @@ from fraud_training.schema import (
     Channel,
     Column,
 )
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 MAX_ID_LENGTH = 128
 #: PostgreSQL text cannot hold NUL: refuse it at the door rather than poison the audit trail.
@@ -131,13 +131,30 @@ class BatchPrediction(BaseModel):
     predictions: list[Prediction]
 
 
+def _label(value: Any) -> Any:
+    """A label is true/false or 1/0: not "yes", not 2, not 0.5 (pydantic's lax bool takes more)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise ValueError("a label is true/false or 1/0")
+
+
 class FeedbackRequest(BaseModel):
     """A confirmed outcome for a scored transaction (a chargeback, a cleared alert)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    transaction_id: str = Field(..., min_length=1, max_length=MAX_ID_LENGTH, pattern=NO_NUL)
-    is_fraud: bool
+    transaction_id: str = Field(
+        ...,
+        min_length=1,
+        max_length=MAX_ID_LENGTH,
+        pattern=NO_NUL,
+        description="The transaction_id of an audited prediction.",
+    )
+    is_fraud: Annotated[bool, BeforeValidator(_label)] = Field(
+        ..., description="The confirmed outcome: true/1 fraud, false/0 legitimate."
+    )
     source: str = Field(default="chargeback", min_length=1, max_length=64, pattern=NO_NUL)
     reported_at: UtcDatetime | None = Field(
         default=None, description="When the outcome was established; default: now."
@@ -145,11 +162,16 @@ class FeedbackRequest(BaseModel):
 
 
 class FeedbackReceipt(BaseModel):
-    """The stored feedback row."""
+    """The stored feedback row and the prediction it labels."""
 
     feedback_id: int
     transaction_id: str
     is_fraud: bool
+    created: bool = Field(
+        description="False when the same outcome was already stored (nothing was changed)."
+    )
+    model_version: str = Field(description="The model version that scored the transaction.")
+    decision: Decision = Field(description="The decision that was served.")
 
 
 class ReloadRequest(BaseModel):

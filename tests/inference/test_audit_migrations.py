@@ -84,3 +84,27 @@ def test_downgrading_the_json_revision_restores_jsonb(empty_database: str) -> No
 
     assert document_types(empty_database) == {"input": "jsonb", "features": "jsonb"}
     assert stored_documents(empty_database) == ("12.5", "3")
+
+
+def test_one_feedback_per_transaction_keeps_the_newest_of_earlier_repeats(
+    empty_database: str,
+) -> None:
+    migrate(empty_database, "upgrade", "0002")
+    with psycopg.connect(empty_database) as connection:
+        for label in (False, True):
+            connection.execute(
+                "INSERT INTO feedback (transaction_id, is_fraud, source, reported_at) "
+                "VALUES ('tx-9', %s, 'chargeback', now())",
+                (label,),
+            )
+
+    upgrade_schema(empty_database)
+
+    with psycopg.connect(empty_database) as connection:
+        labels = connection.execute("SELECT is_fraud FROM feedback").fetchall()
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            connection.execute(
+                "INSERT INTO feedback (transaction_id, is_fraud, source, reported_at) "
+                "VALUES ('tx-9', true, 'chargeback', now())"
+            )
+    assert labels == [(True,)]

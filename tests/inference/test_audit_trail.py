@@ -1,4 +1,4 @@
-"""Every prediction lands in PostgreSQL (batched, off the request path); feedback is recorded."""
+"""Every prediction lands in PostgreSQL (batched, off the request path)."""
 
 from __future__ import annotations
 
@@ -66,34 +66,16 @@ def test_stored_features_carry_the_customer_history(
     assert [row[7]["amount"] for row in rows] == [row["amount"] for row in sent]
 
 
-def test_feedback_records_a_confirmed_label(client: TestClient, postgres_server: Any) -> None:
-    response = client.post(
-        "/feedback", json={"transaction_id": "tx-chargeback-1", "is_fraud": True}
-    )
-
-    assert response.status_code == 201
-    receipt = response.json()
-    with psycopg.connect(postgres_server.dsn) as connection:
-        stored = connection.execute(
-            "SELECT transaction_id, is_fraud, source FROM feedback WHERE feedback_id = %s",
-            (receipt["feedback_id"],),
-        ).fetchone()
-    assert stored == ("tx-chargeback-1", True, "chargeback")
-
-
-def test_feedback_without_a_label_is_a_422_naming_it(client: TestClient) -> None:
-    response = client.post("/feedback", json={"transaction_id": "tx-1"})
-
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["field"] == "is_fraud"
-
-
-def test_schema_is_managed_by_alembic(client: TestClient, postgres_server: Any) -> None:
-    client.post("/feedback", json={"transaction_id": "tx-2", "is_fraud": False})
+def test_schema_is_managed_by_alembic(
+    client: TestClient, postgres_server: Any, make_transaction: Any
+) -> None:
+    row = make_transaction()
+    client.post("/predict", json=row)
+    audited(postgres_server.dsn, row["customer_id"], expected=1)
 
     with psycopg.connect(postgres_server.dsn) as connection:
         (revision,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-    assert revision == "0002"
+    assert revision == "0003"
 
 
 def v2_rows(dsn: str) -> int:

@@ -35,6 +35,16 @@ def test_downloaded_bundle_scores_the_hold_out_as_at_training_time(
     assert set(bundle.reference_profile) == set(bundle.feature_names)
 
 
+def test_the_bundle_profiles_its_hold_out_scores_for_score_drift(
+    good_version: TrainingResult, local_tracking: TrackingTarget, client: MlflowClient
+) -> None:
+    bundle = download_bundle(good_version.model_uri, local_tracking.tracking_uri).bundle
+    holdout = load_run_holdout(client, good_version.run_id)
+
+    assert sum(bundle.score_profile["counts"]) == len(holdout.scores)
+    assert bundle.score_profile["mean"][0] == pytest.approx(float(np.mean(holdout.scores)))
+
+
 def test_download_by_alias_resolves_the_version_it_points_at(
     no_aliases: None, client: MlflowClient, local_tracking: TrackingTarget
 ) -> None:

@@ -67,6 +67,8 @@ class ModelBundle:
     thresholds: Thresholds
     metrics: dict[str, float] = field(default_factory=dict)
     reference_profile: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    #: The profile of the hold-out scores (out-of-sample, as live scores are), for score drift.
+    score_profile: dict[str, list[float]] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     lineage: dict[str, Any] = field(default_factory=dict)
 

@@ -10,6 +10,7 @@ from fraud_inference.serve_command import serve
 from rich.console import Console
 
 from fraud_training.commands.data import check_data, generate
+from fraud_training.commands.monitor import monitor
 from fraud_training.commands.registry import models_list, promote_command, validate_command
 from fraud_training.commands.train import train
 from fraud_training.errors import FraudOpsError
@@ -28,6 +29,7 @@ app.command("check-data")(check_data)
 app.command("train")(train)
 app.command("validate")(validate_command)
 app.command("promote")(promote_command)
+app.command("monitor")(monitor)
 models_app.command("list")(models_list)
 
 err_console = Console(stderr=True)

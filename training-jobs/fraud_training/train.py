@@ -27,7 +27,7 @@ from fraud_training.features import FEATURE_SETS, timestamp_ms
 from fraud_training.holdout import HoldOut
 from fraud_training.loaders import Dataset, load_dataset
 from fraud_training.plots import evaluation_plots
-from fraud_training.profile import reference_profile
+from fraud_training.profile import feature_profile, reference_profile
 from fraud_training.schema import LABEL
 from fraud_training.splits import Split, stratified_kfold, time_holdout
 from fraud_training.tracking import log_training_run, mlflow_errors, tracking_target
@@ -108,6 +108,7 @@ def run_training(
         thresholds=evaluation.thresholds,
         metrics=metrics,
         reference_profile=reference_profile(features[fitted.train_rows], feature_set.names),
+        score_profile=feature_profile(fitted.test_scores),
         params=learner_params(fitted.estimator),
         lineage=lineage,
     )

@@ -1,0 +1,1 @@
+"""Parts of the drift benchmark: the planted-shift data and the Evidently side (own venv)."""

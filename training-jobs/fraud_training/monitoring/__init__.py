@@ -1,0 +1,1 @@
+"""Watching a served model: drift, live performance from delayed labels, the monitor pass."""
