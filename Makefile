@@ -40,11 +40,11 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/uv pip install -q --python $(VPY) --only-binary :all: -e '.[test]'
 	touch $@
 
-## system-deps: Debian packages the test harness starts (PostgreSQL, Redis), the benchmarks use (wrk)
-## and the monitor-report screenshot test drives (headless Chromium)
+## system-deps: Debian packages the test harness starts (PostgreSQL, Redis, Prometheus and its promtool),
+## the benchmarks use (wrk) and the monitor-report screenshot test drives (headless Chromium)
 system-deps:
 	@missing=""; \
-	for pair in redis-server:redis-server postgres:postgresql-15 wrk:wrk chromium:chromium; do \
+	for pair in redis-server:redis-server postgres:postgresql-15 wrk:wrk promtool:prometheus chromium:chromium; do \
 	  cmd=$${pair%%:*}; pkg=$${pair##*:}; \
 	  if ! command -v $$cmd >/dev/null 2>&1 && ! test -x /usr/lib/postgresql/15/bin/$$cmd; then missing="$$missing $$pkg"; fi; \
 	done; \

@@ -1,0 +1,25 @@
+"""What the observability fixture hands its tests: the service, its Prometheus, what was sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from live_service import ServiceProcess
+from localservices.prometheus_server import PrometheusServer
+from traffic import Traffic
+
+#: The bearer token of the observed service's admin endpoints (/reload).
+ADMIN_TOKEN = "observability-admin"
+
+
+@dataclass
+class ObservedService:
+    """The service under load, the Prometheus scraping it, and what was sent."""
+
+    service: ServiceProcess
+    prometheus: PrometheusServer
+    traffic: Traffic
+    feedback_rows: int
+    #: Unix times: the burst's start, and when Prometheus had scraped all of it.
+    started_at: float
+    scraped_at: float
