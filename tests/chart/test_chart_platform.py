@@ -300,3 +300,24 @@ def test_installing_in_another_namespace_names_the_urls_to_set() -> None:
 
     assert "mlflow.trackingUri must be http://mlflow.fraud-platform.svc:5000" in message
     assert "serving.redisUrl must be redis://redis.fraud-platform.svc:6379/0" in message
+
+
+def test_with_the_prometheus_operator_a_pod_monitor_scrapes_serving_pods_everywhere() -> None:
+    objects = render(
+        "values-eks.yaml",
+        EKS_REQUIRED,
+        "--api-versions",
+        "monitoring.coreos.com/v1/PodMonitor",
+    )
+
+    monitor = named(objects, "PodMonitor", "fraudops-serving")["spec"]
+
+    assert monitor["namespaceSelector"] == {"any": True}
+    assert monitor["selector"]["matchLabels"]["app.kubernetes.io/component"] == "serving"
+    assert [e["port"] for e in monitor["podMetricsEndpoints"]] == ["http", "http1"]
+
+
+def test_without_the_prometheus_operator_no_pod_monitor_is_rendered(
+    default: list[dict[str, Any]],
+) -> None:
+    assert [o for o in default if o["kind"] == "PodMonitor"] == []
