@@ -12,6 +12,9 @@ K8S_VERSION := $(shell sed -n 's/^K8S_VERSION = "\(.*\)"$$/\1/p' hack/devcluster
 BIN_DIR     := $(CACHE_DIR)/bin/$(K8S_VERSION)
 DEVCLUSTER_BINS := kube-apiserver kube-controller-manager kubectl etcd helm
 export FRAUDOPS_BIN_DIR := $(BIN_DIR)
+# The linter of the users' CI workflow (.github/workflows), built from its Go module.
+ACTIONLINT_VERSION := v1.7.7
+export FRAUDOPS_ACTIONLINT := $(CACHE_DIR)/bin/actionlint-$(ACTIONLINT_VERSION)
 
 .PHONY: demo demo-down test test-node demo-local venv system-deps node-deps devcluster-bin \
 	devcluster-node-bin images devcluster-up devcluster-down lint bench clean
@@ -25,7 +28,7 @@ demo-down: venv
 	PYTHONPATH=hack $(VPY) -m clusterdemo down
 
 ## test: install what the tests need, then run the whole suite (the harness starts the real services)
-test: venv system-deps devcluster-bin
+test: venv system-deps devcluster-bin $(FRAUDOPS_ACTIONLINT)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
@@ -85,6 +88,12 @@ images: node-deps devcluster-node-bin
 ## test-node: the real-node tests (kubelet on containerd, images, Services, DNS, HPA)
 test-node: venv system-deps node-deps devcluster-node-bin images
 	FRAUDOPS_REAL_NODE=1 $(VENV)/bin/pytest tests/devcluster/node -m realnode
+
+## $(FRAUDOPS_ACTIONLINT): actionlint, built once per machine from github.com/rhysd/actionlint
+$(FRAUDOPS_ACTIONLINT):
+	mkdir -p $(@D)
+	gobin=$$(mktemp -d) && GOBIN=$$gobin go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION) \
+	  && mv $$gobin/actionlint $@ && rmdir $$gobin
 
 ## devcluster-up: start a devcluster in the background and print its kubeconfig path
 devcluster-up: venv devcluster-bin

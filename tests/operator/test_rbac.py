@@ -47,6 +47,18 @@ def test_the_operator_never_needs_to_list_or_watch_secrets() -> None:
 # As the API server judges them.
 
 
+#: The operator alone: the chart's bundled services off (their URLs must otherwise name the
+#: release's namespace), with the external endpoints they then need.
+OPERATOR_ONLY = (
+    "--set",
+    "mlflow.enabled=false,postgresql.enabled=false,redis.enabled=false,objectStore.enabled=false",
+    "--set",
+    "prometheus.enabled=false,grafana.enabled=false,serving.databaseUrlSecret.name=",
+    "--set",
+    "postgresql.external.host=postgresql.example,prometheus.external.url=http://prometheus.example",
+)
+
+
 def render(cluster: DevCluster, release: str, namespace: str, *options: str) -> list[dict]:
     output = subprocess.run(
         [
@@ -55,6 +67,7 @@ def render(cluster: DevCluster, release: str, namespace: str, *options: str) -> 
             release,
             str(CHART),
             *("-n", namespace, "--kube-version", K8S_VERSION),
+            *OPERATOR_ONLY,
             *options,
         ],
         capture_output=True,
