@@ -23,9 +23,11 @@ from typing import Any
 import httpx
 from devcluster import start, stop
 from devcluster.__main__ import DEFAULT_WORKDIR as CLUSTER_DIR
+from devcluster.chart_values import operator_only
 from devcluster.cluster import STATE_FILE, DevCluster
 from devcluster.processes import stop_tree
 from localservices.mlflow_server import MlflowServer
+from localservices.ports import LOOPBACK
 from localservices.postgres import PostgresServer
 from localservices.redis_server import RedisServer
 
@@ -93,6 +95,8 @@ def install_operator(cluster: DevCluster, services: dict[str, Any]) -> None:
             f"serving.redisUrl={services['redis']['url']}",
             "--set",
             f"serving.databaseUrl={services['postgres']['dsn']}",
+            # No Prometheus runs beside the pod-runner demo; the chart only needs its address.
+            *operator_only(LOOPBACK, f"http://{LOOPBACK}:9090"),
             "--wait",
             "--timeout",
             "5m",

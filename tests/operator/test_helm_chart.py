@@ -12,6 +12,7 @@ import yaml
 from built_children import child_resources
 from crd_defaults import CRD_PATH, REPO, crd
 from devcluster import K8S_VERSION, DevCluster
+from devcluster.chart_values import operator_only
 from fraud_operator.config import OperatorConfig, SecretKey
 
 pytestmark = pytest.mark.cluster
@@ -24,16 +25,9 @@ SERVICE_ACCOUNT = f"system:serviceaccount:{NAMESPACE}:{RELEASE}-operator"
 #: Labels Helm's templates add to the manifests' own; everything else must be identical.
 #: The chart's default also installs the supporting services; the manifests assume them outside
 #: the cluster, with the audit URL as a plain value. These settings render the chart that way.
-AS_THE_MANIFESTS = [
-    "--set",
-    "mlflow.enabled=false,postgresql.enabled=false,redis.enabled=false,objectStore.enabled=false",
-    "--set",
-    "prometheus.enabled=false,grafana.enabled=false,serving.databaseUrlSecret.name=",
-    "--set",
-    f"postgresql.external.host=postgresql.{NAMESPACE}.svc",
-    "--set",
-    f"prometheus.external.url=http://prometheus.{NAMESPACE}.svc:9090",
-]
+AS_THE_MANIFESTS = operator_only(
+    f"postgresql.{NAMESPACE}.svc", f"http://prometheus.{NAMESPACE}.svc:9090"
+)
 HELM_LABELS = {
     "app.kubernetes.io/instance",
     "app.kubernetes.io/version",

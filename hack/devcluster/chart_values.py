@@ -1,0 +1,24 @@
+"""The ``helm --set`` flags that install the chart's operator without its bundled services.
+
+The pod-runner devcluster cannot run the services' StatefulSets, so the demo and the chart tests
+point the operator at services started beside the cluster instead; one definition keeps the two
+installs alike.
+"""
+
+from __future__ import annotations
+
+
+def operator_only(postgresql_host: str, prometheus_url: str) -> list[str]:
+    """Flags that switch every bundled service off and name the external PostgreSQL and
+    Prometheus the chart requires in their place; serving's database URL is then a plain value
+    (``serving.databaseUrl``), not the bundled Secret."""
+    return [
+        "--set",
+        "mlflow.enabled=false,postgresql.enabled=false,redis.enabled=false,objectStore.enabled=false",
+        "--set",
+        "prometheus.enabled=false,grafana.enabled=false,serving.databaseUrlSecret.name=",
+        "--set",
+        f"postgresql.external.host={postgresql_host}",
+        "--set",
+        f"prometheus.external.url={prometheus_url}",
+    ]
