@@ -66,3 +66,25 @@ def secret_env_list(secrets: Mapping[str, SecretKey]) -> list[dict[str, Any]]:
         {"name": k, "valueFrom": {"secretKeyRef": {"name": ref.name, "key": ref.key}}}
         for k, ref in sorted(secrets.items())
     ]
+
+
+#: fraudctl and the Jobs' entrypoints exit 2 on a user error (bad data, a missing file, a version
+#: that does not exist): retrying cannot help.
+USER_ERROR_EXIT_CODE = 2
+
+
+def fail_on_user_error(container: str) -> dict[str, Any]:
+    """A Job's podFailurePolicy that fails the Job at once when ``container`` exits with the
+    user-error code, instead of spending its backoff on retries that cannot succeed."""
+    return {
+        "rules": [
+            {
+                "action": "FailJob",
+                "onExitCodes": {
+                    "containerName": container,
+                    "operator": "In",
+                    "values": [USER_ERROR_EXIT_CODE],
+                },
+            }
+        ]
+    }

@@ -13,10 +13,11 @@ from typing import Any
 
 from fraud_operator.builders.common import (
     child_metadata,
+    fail_on_user_error,
     resources,
     restricted_security_context,
 )
-from fraud_operator.builders.training import USER_ERROR_EXIT_CODE, tracking_uri
+from fraud_operator.builders.training import tracking_uri
 from fraud_operator.config import OperatorConfig
 from fraud_operator.naming import LABEL_MODEL_VERSION, gate_job_name, registered_model_name
 
@@ -69,18 +70,7 @@ def build_gate_job(fm: Mapping[str, Any], config: OperatorConfig, version: str) 
             "backoffLimit": BACKOFF_LIMIT,
             "activeDeadlineSeconds": ACTIVE_DEADLINE_SECONDS,
             "ttlSecondsAfterFinished": config.job_ttl_seconds,
-            "podFailurePolicy": {
-                "rules": [
-                    {
-                        "action": "FailJob",
-                        "onExitCodes": {
-                            "containerName": CONTAINER,
-                            "operator": "In",
-                            "values": [USER_ERROR_EXIT_CODE],
-                        },
-                    }
-                ]
-            },
+            "podFailurePolicy": fail_on_user_error(CONTAINER),
             "template": {
                 "metadata": {"labels": child_metadata(fm, "", COMPONENT, extra)["labels"]},
                 "spec": {

@@ -15,6 +15,7 @@ from typing import Any
 
 from fraud_operator.builders.common import (
     child_metadata,
+    fail_on_user_error,
     resources,
     restricted_security_context,
 )
@@ -30,8 +31,6 @@ from fraud_operator.naming import (
 COMPONENT = "training"
 CONTAINER = "train"
 SPEC_KEY = "spec.json"
-#: fraudctl exits 2 on a user error (bad data, missing file): retrying cannot help.
-USER_ERROR_EXIT_CODE = 2
 #: Set by the Job controller on its pods, whether the Job came from us or from the CronJob.
 JOB_NAME_FIELD = "metadata.labels['batch.kubernetes.io/job-name']"
 #: The spec fields whose change means a different model, hence a new training Job.
@@ -100,18 +99,7 @@ def _job_spec(fm: Mapping[str, Any], config: OperatorConfig, configmap: str) -> 
         "backoffLimit": training["backoffLimit"],
         "activeDeadlineSeconds": training["activeDeadlineSeconds"],
         "ttlSecondsAfterFinished": config.job_ttl_seconds,
-        "podFailurePolicy": {
-            "rules": [
-                {
-                    "action": "FailJob",
-                    "onExitCodes": {
-                        "containerName": CONTAINER,
-                        "operator": "In",
-                        "values": [USER_ERROR_EXIT_CODE],
-                    },
-                }
-            ]
-        },
+        "podFailurePolicy": fail_on_user_error(CONTAINER),
         "template": {
             "metadata": {
                 "labels": child_metadata(fm, "", COMPONENT, _training_labels(fm))["labels"]
