@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -34,36 +33,25 @@ sys.path[:0] = [str(REPO / "benchmarks")]
 from drift import planted  # noqa: E402
 from fraud_training.monitoring.drift import column_drift, matrix_columns  # noqa: E402
 from fraud_training.profile import reference_profile  # noqa: E402
+from reference_venv import CACHE, ensure_venv  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-EVIDENTLY_VENV = (
-    Path(os.environ.get("FRAUDOPS_CACHE", Path.home() / ".cache/fraudops")) / "evidently-venv"
-)
+EVIDENTLY_VENV = CACHE / "evidently-venv"
 # pandas 3 removed a helper Evidently 0.7 imports
 EVIDENTLY_REQUIREMENTS = ("evidently==0.7.*", "pandas<3")
 
 
 def ensure_evidently_venv() -> Path:
-    """The Python of the Evidently virtual environment (created with uv on first use)."""
-    python = EVIDENTLY_VENV / "bin" / "python"
-    probe = [str(python), "-c", "import evidently.presets"]
-    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
-        return python
-    uv = REPO / ".venv" / "bin" / "uv"
-    print(f"creating {EVIDENTLY_VENV} (Evidently 0.7)...", flush=True)
-    subprocess.run(
-        [str(uv), "venv", "-q", "--python", sys.executable, str(EVIDENTLY_VENV)], check=True
-    )
-    subprocess.run(
-        [
-            str(uv),
-            *("pip", "install", "-q", "--python", str(python), "--only-binary", ":all:"),
-            *EVIDENTLY_REQUIREMENTS,
-        ],
-        check=True,
-    )
-    return python
+    """The Python of the Evidently virtual environment (created on first use)."""
+
+    def importable(venv: Path) -> bool:
+        probe = [str(venv / "bin" / "python"), "-c", "import evidently.presets"]
+        python_exists = (venv / "bin" / "python").exists()
+        return python_exists and subprocess.run(probe, capture_output=True).returncode == 0
+
+    venv = ensure_venv(EVIDENTLY_VENV, EVIDENTLY_REQUIREMENTS, "Evidently 0.7", importable)
+    return venv / "bin" / "python"
 
 
 def run_evidently(reference: np.ndarray, window: np.ndarray, names: list[str]) -> dict:

@@ -18,11 +18,10 @@ from pathlib import Path
 
 import httpx
 import psutil
+from reference_venv import CACHE, ensure_venv
 
 REPO = Path(__file__).resolve().parents[2]
-MLSERVER_VENV = (
-    Path(os.environ.get("FRAUDOPS_CACHE", Path.home() / ".cache/fraudops")) / "mlserver-venv"
-)
+MLSERVER_VENV = CACHE / "mlserver-venv"
 MLSERVER_REQUIREMENTS = (
     "mlserver==1.7.*",
     "mlserver-xgboost==1.7.*",
@@ -112,30 +111,14 @@ def ours(
 
 
 def ensure_mlserver_venv() -> Path:
-    """The MLServer virtual environment (created with uv, binary wheels only, on first use)."""
-    mlserver = MLSERVER_VENV / "bin" / "mlserver"
-    if mlserver.exists():
-        return mlserver
-    uv = REPO / ".venv" / "bin" / "uv"
-    print(f"creating {MLSERVER_VENV} (MLServer 1.7 and its XGBoost runtime)...", flush=True)
-    subprocess.run(
-        [str(uv), "venv", "-q", "--python", sys.executable, str(MLSERVER_VENV)], check=True
+    """The MLServer executable of its virtual environment (created on first use)."""
+    venv = ensure_venv(
+        MLSERVER_VENV,
+        MLSERVER_REQUIREMENTS,
+        "MLServer 1.7 and its XGBoost runtime",
+        lambda venv: (venv / "bin" / "mlserver").exists(),
     )
-    subprocess.run(
-        [
-            str(uv),
-            "pip",
-            "install",
-            "-q",
-            "--python",
-            str(MLSERVER_VENV / "bin" / "python"),
-            "--only-binary",
-            ":all:",
-            *MLSERVER_REQUIREMENTS,
-        ],
-        check=True,
-    )
-    return mlserver
+    return venv / "bin" / "mlserver"
 
 
 def mlserver(
