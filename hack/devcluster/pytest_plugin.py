@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -41,6 +42,23 @@ def eventually(check: Callable[[], T], what: str, timeout: float = 90) -> T:
                 return result
         time.sleep(0.2)
     pytest.fail(f"timed out waiting for {what} (last error: {last_error!r})")
+
+
+def fresh_namespace(core: Any, prefix: str) -> Iterator[str]:
+    """A namespace named ``<prefix>-<random>`` for one test, yielded once its default
+    ServiceAccount exists (pods cannot be created before), deleted asynchronously afterwards.
+    ``core`` is a ``kubernetes.client.CoreV1Api``; the client is imported here rather than at the
+    top, so that loading this plugin (every test session does) does not import it."""
+    from kubernetes import client
+
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+    eventually(
+        lambda: core.read_namespaced_service_account("default", name),
+        f"the default ServiceAccount in {name}",
+    )
+    yield name
+    core.delete_namespace(name)
 
 
 @pytest.fixture(scope="session")

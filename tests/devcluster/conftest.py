@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from devcluster import DevCluster
-from devcluster.pytest_plugin import eventually
+from devcluster.pytest_plugin import fresh_namespace
 from kubernetes import client, config
 
 
@@ -26,11 +25,4 @@ def core(api: client.ApiClient) -> client.CoreV1Api:
 @pytest.fixture
 def namespace(core: client.CoreV1Api) -> Iterator[str]:
     """A fresh namespace for one test, deleted (asynchronously) afterwards."""
-    name = f"t-{uuid.uuid4().hex[:8]}"
-    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-    eventually(
-        lambda: core.read_namespaced_service_account("default", name),
-        f"the default ServiceAccount in {name}",
-    )
-    yield name
-    core.delete_namespace(name)
+    yield from fresh_namespace(core, "t")

@@ -7,13 +7,12 @@ builds them); they run when FRAUDOPS_REAL_NODE=1 and are skipped, saying so, oth
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from devcluster import DevCluster, sandbox, start, stop
-from devcluster.pytest_plugin import eventually
+from devcluster.pytest_plugin import fresh_namespace
 from kubernetes import client, config
 
 #: The Dockerfile targets the real-node tests run.
@@ -63,11 +62,4 @@ def node_core(node_api: client.ApiClient) -> client.CoreV1Api:
 @pytest.fixture
 def node_namespace(node_core: client.CoreV1Api) -> Iterator[str]:
     """A fresh namespace on the real node for one test, deleted afterwards."""
-    name = f"n-{uuid.uuid4().hex[:8]}"
-    node_core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-    eventually(
-        lambda: node_core.read_namespaced_service_account("default", name),
-        f"the default ServiceAccount in {name}",
-    )
-    yield name
-    node_core.delete_namespace(name)
+    yield from fresh_namespace(node_core, "n")
