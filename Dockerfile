@@ -74,7 +74,9 @@ FROM venv AS code
 COPY . /src/
 ARG PIP_CERT=
 RUN env ${PIP_CERT:+SSL_CERT_FILE=$PIP_CERT} /opt/fraudops/bin/uv build -q --wheel --out-dir /wheels /src \
- && /opt/fraudops/bin/pip install -q --no-deps --no-index --target /opt/fraudops-code /wheels/*.whl
+ && /opt/fraudops/bin/pip install -q --no-deps --no-index --target /opt/fraudops-code /wheels/*.whl \
+ && /opt/fraudops/bin/python -m compileall -q --invalidation-mode unchecked-hash \
+      -d /opt/fraudops-code /opt/fraudops-code >/dev/null
 
 # The runtime: a user of its own, libgomp for the learners (the Debian base has it already), the
 # virtualenv first on PATH so `python` is the project's.
@@ -89,33 +91,41 @@ ENV PATH=/opt/fraudops/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
     PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 TMPDIR=/tmp HOME=/tmp \
     MLFLOW_DISABLE_TELEMETRY=true MPLCONFIGDIR=/tmp/matplotlib
 
-FROM runtime AS operator
+FROM runtime AS operator-stack
 COPY --from=operator-deps /opt/fraudops /opt/fraudops
-COPY --from=code /opt/fraudops-code /opt/fraudops-code
 ENV PYTHONPATH=/opt/fraudops-code
 USER 10001:10001
 EXPOSE 8081
 CMD ["python", "-m", "fraud_operator"]
 
-FROM runtime AS training
-COPY --from=training-deps /opt/fraudops /opt/fraudops
+FROM operator-stack AS operator
 COPY --from=code /opt/fraudops-code /opt/fraudops-code
+
+FROM runtime AS training-stack
+COPY --from=training-deps /opt/fraudops /opt/fraudops
 ENV PYTHONPATH=/opt/fraudops-code
 USER 10001:10001
 CMD ["python", "-m", "fraud_training.job"]
 
-FROM runtime AS serving
-COPY --from=serving-deps /opt/fraudops /opt/fraudops
+FROM training-stack AS training
 COPY --from=code /opt/fraudops-code /opt/fraudops-code
+
+FROM runtime AS serving-stack
+COPY --from=serving-deps /opt/fraudops /opt/fraudops
 ENV PYTHONPATH=/opt/fraudops-code
 USER 10001:10001
 EXPOSE 8080 8081
 CMD ["python", "-m", "fraud_inference"]
 
-FROM runtime AS all
-COPY --from=all-deps /opt/fraudops /opt/fraudops
+FROM serving-stack AS serving
 COPY --from=code /opt/fraudops-code /opt/fraudops-code
+
+FROM runtime AS all-stack
+COPY --from=all-deps /opt/fraudops /opt/fraudops
 ENV PYTHONPATH=/opt/fraudops-code
 USER 10001:10001
 EXPOSE 8080 8081
 CMD ["python", "-m", "fraud_inference"]
+
+FROM all-stack AS all
+COPY --from=code /opt/fraudops-code /opt/fraudops-code

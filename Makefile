@@ -16,19 +16,21 @@ export FRAUDOPS_BIN_DIR := $(BIN_DIR)
 ACTIONLINT_VERSION := v1.7.7
 export FRAUDOPS_ACTIONLINT := $(CACHE_DIR)/bin/actionlint-$(ACTIONLINT_VERSION)
 
-.PHONY: demo demo-down test test-node demo-local venv system-deps node-deps devcluster-bin \
+.PHONY: demo demo-down test demo-local venv system-deps node-deps devcluster-bin \
 	devcluster-node-bin images devcluster-up devcluster-down lint bench clean
 
-## demo: the main job — devcluster, MLflow, the operator (helm), a FraudModel trained and served
-demo: venv system-deps devcluster-bin
+## demo: the main job — devcluster (a real node), MLflow, the operator (helm, from its image), a
+## FraudModel trained and served from the project's images
+demo: venv system-deps images
 	PYTHONPATH=hack $(VPY) -m clusterdemo up
 
 ## demo-down: stop everything `make demo` left running
 demo-down: venv
 	PYTHONPATH=hack $(VPY) -m clusterdemo down
 
-## test: install what the tests need, then run the whole suite (the harness starts the real services)
-test: venv system-deps devcluster-bin $(FRAUDOPS_ACTIONLINT)
+## test: install what the tests need, then run the whole suite (the harness starts the real
+## services and a devcluster whose node runs the images built here)
+test: venv system-deps images $(FRAUDOPS_ACTIONLINT)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
@@ -82,12 +84,8 @@ devcluster-node-bin: devcluster-bin
 
 ## images: the operator, training and serving images (Dockerfile targets) and the node's own
 ## images, built with buildah into ~/.cache/fraudops/images/ (a no-op when nothing changed)
-images: node-deps devcluster-node-bin
-	BIN_DIR="$(BIN_DIR)" hack/build-images.sh pause coredns metrics-server operator training serving
-
-## test-node: the real-node tests (kubelet on containerd, images, Services, DNS, HPA)
-test-node: venv system-deps node-deps devcluster-node-bin images
-	FRAUDOPS_REAL_NODE=1 $(VENV)/bin/pytest tests/devcluster/node -m realnode
+images: venv node-deps devcluster-node-bin
+	BIN_DIR="$(BIN_DIR)" CODE_LAYER_PYTHON=$(VPY) hack/build-images.sh pause coredns metrics-server operator training serving
 
 ## $(FRAUDOPS_ACTIONLINT): actionlint, built once per machine from github.com/rhysd/actionlint
 $(FRAUDOPS_ACTIONLINT):
@@ -96,7 +94,7 @@ $(FRAUDOPS_ACTIONLINT):
 	  && mv $$gobin/actionlint $@ && rmdir $$gobin
 
 ## devcluster-up: start a devcluster in the background and print its kubeconfig path
-devcluster-up: venv devcluster-bin
+devcluster-up: venv images
 	PYTHONPATH=hack $(VPY) -m devcluster up
 
 ## devcluster-down: stop the devcluster started by devcluster-up, leaving no process behind

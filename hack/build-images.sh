@@ -3,7 +3,7 @@
 # engine: a Debian bookworm base made by mmdebstrap from apt's configured sources, then buildah
 # (vfs storage, chroot isolation, --pull=never) on top of it. Results are OCI archives in
 # $IMAGES_DIR (default ~/.cache/fraudops/images), named by a hash of everything that goes in, so an
-# unchanged tree costs nothing and a code change rebuilds only the last layer (buildah --layers).
+# unchanged tree costs nothing and a code change only adds a new code layer (seconds).
 #
 #   hack/build-images.sh [--manifest FILE] [component ...]   (default: operator training serving)
 #
@@ -86,17 +86,23 @@ binary_image() {
 }
 
 # --- the components -----------------------------------------------------------------------------
-# Everything the Dockerfile copies, plus the base: the archive's name changes when any of it does.
-content_key="$(
+# Two keys: the stack (base, Dockerfile, dependency groups) and the code (the project's packages).
+# buildah builds the `<component>-stack` target only when the stack key changes; the code goes on
+# top as one layer made by hack/images/code_layer.py in seconds (the Dockerfile's last step, done
+# without copying the root filesystem once per step as buildah does on vfs).
+stack_key="$(
   cd "$repo"
-  {
-    echo "$base_ref"
-    find Dockerfile .dockerignore pyproject.toml hack/images/requirements.py \
-      training-jobs inference operator -type f \
-      -not -path '*/__pycache__/*' -not -name '*.pyc' -not -path '*.egg-info/*' -print0 |
-      sort -z | xargs -0 sha256sum
-  } | sha256sum | cut -c1-16
+  { echo "$base_ref"; sha256sum Dockerfile .dockerignore pyproject.toml hack/images/requirements.py; } |
+    sha256sum | cut -c1-16
 )"
+code_key="$(
+  cd "$repo"
+  find pyproject.toml training-jobs inference operator manifests/crds -type f \
+    -not -path '*/__pycache__/*' -not -name '*.pyc' -not -path '*.egg-info/*' -print0 |
+    sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16
+)"
+python="${CODE_LAYER_PYTHON:-$repo/.venv/bin/python}"
+code_dir="$IMAGES_DIR/code-$code_key"
 host_ca=/etc/ssl/certs/ca-certificates.crt
 uv_cache="${UV_CACHE_DIR:-$HOME/.cache/uv}"
 mkdir -p "$uv_cache"
@@ -106,20 +112,29 @@ for component in "${components[@]}"; do
     continue
   fi
   ref="$registry/fraudops-$component:$version"
-  archive="$IMAGES_DIR/fraudops-$component-$content_key.oci.tar"
-  if [[ ! -s "$archive" ]]; then
+  stack="$IMAGES_DIR/fraudops-$component-stack-$stack_key.oci.tar"
+  archive="$IMAGES_DIR/fraudops-$component-$stack_key-$code_key.oci.tar"
+  if [[ ! -s "$stack" ]]; then
     ensure_base
-    echo "building $ref ($content_key)"
+    echo "building $ref's stack ($stack_key)"
     t0=$(date +%s)
     buildah "${storage[@]}" bud -q --layers --pull=never --isolation chroot \
       --build-arg BASE="$base_ref" --build-arg PIP_CERT=/run/fraudops-host-ca.crt \
       -v "$host_ca:/run/fraudops-host-ca.crt:ro" -v "$uv_cache:/root/.cache/uv" \
-      --target "$component" -t "$ref" -f "$repo/Dockerfile" "$repo" >/dev/null
-    # Uncompressed: the archive only travels to this machine's containerd, and gzip of a 1 GB
-    # image is most of a rebuild's time on two cores.
-    buildah "${storage[@]}" push -q --disable-compression "$ref" "oci-archive:$archive.part:$ref"
-    mv -f "$archive.part" "$archive"
-    echo "built $ref in $(( $(date +%s) - t0 ))s: $(du -h "$archive" | cut -f1) archive"
+      --target "$component-stack" -t "$ref-stack" -f "$repo/Dockerfile" "$repo" >/dev/null
+    buildah "${storage[@]}" push -q "$ref-stack" "oci-archive:$stack.part:$ref-stack"
+    mv -f "$stack.part" "$stack"
+    echo "built $ref's stack in $(( $(date +%s) - t0 ))s: $(du -h "$stack" | cut -f1) archive"
+  fi
+  if [[ ! -s "$archive" ]]; then
+    t0=$(date +%s)
+    [[ -d "$code_dir" ]] || "$python" "$repo/hack/images/code_layer.py" code-dir "$repo" "$code_dir"
+    "$python" "$repo/hack/images/code_layer.py" append "$stack" "$code_dir" "$archive" "$ref"
+    # Older code layers of this component are never used again: keep the cache from growing.
+    find "$IMAGES_DIR" -maxdepth 1 -name "fraudops-$component-*-*.oci.tar" \
+      ! -name "fraudops-$component-stack-*" ! -path "$archive" -delete
+    echo "added the code ($code_key) to $ref in $(( $(date +%s) - t0 ))s"
   fi
   [[ -z "$manifest" ]] || printf '%s %s %s\n' "$component" "$ref" "$archive" >>"$manifest"
 done
+find "$IMAGES_DIR" -maxdepth 1 -name 'code-*' -type d ! -path "$code_dir" -exec rm -rf {} +

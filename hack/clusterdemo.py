@@ -1,10 +1,12 @@
 """``make demo``: the cluster path on a machine without a cluster.
 
-``up`` starts the devcluster, MLflow, Redis and PostgreSQL on loopback, installs our Helm chart (the
-operator then runs as a pod of the devcluster, as it would on kind or EKS), applies the minimal
-sample FraudModel, waits for Ready, prints ``kubectl get fm`` and the answers of the served model
-to a few transactions, and leaves everything running for a person to explore. ``down`` stops it
-all. Everything lives under ``.fraudops/demo/`` (git-ignored).
+``up`` starts the devcluster (a real node: kubelet on containerd, the project's images imported),
+MLflow, Redis and PostgreSQL on loopback (offered to pods as Services), installs our Helm chart
+(the operator runs as a pod from its image under its own ServiceAccount, as on kind or EKS),
+applies the minimal sample FraudModel, waits for Ready, prints ``kubectl get fm`` and the answers
+of the served model to a few transactions sent to its Service by DNS name, and leaves everything
+running for a person to explore. ``down`` stops it all. Everything lives under ``.fraudops/demo/``
+(git-ignored).
 """
 
 from __future__ import annotations
@@ -23,11 +25,10 @@ from typing import Any
 import httpx
 from devcluster import start, stop
 from devcluster.__main__ import DEFAULT_WORKDIR as CLUSTER_DIR
-from devcluster.chart_values import operator_only
 from devcluster.cluster import STATE_FILE, DevCluster
+from devcluster.operator_install import InClusterServices, expose_services, install
 from devcluster.processes import stop_tree
 from localservices.mlflow_server import MlflowServer
-from localservices.ports import LOOPBACK
 from localservices.postgres import PostgresServer
 from localservices.redis_server import RedisServer
 
@@ -65,9 +66,14 @@ def start_services() -> dict[str, Any]:
     postgres.start()
     postgres.create_database()
     state = {
-        "mlflow": {"pid": mlflow.pid, "uri": mlflow.tracking_uri, "root": str(mlflow.root)},
-        "redis": {"pid": redis.pid, "url": redis.url, "root": str(redis.root)},
-        "postgres": {"dsn": postgres.dsn, "root": str(postgres.root)},
+        "mlflow": {
+            "pid": mlflow.pid,
+            "uri": mlflow.tracking_uri,
+            "port": mlflow.port,
+            "root": str(mlflow.root),
+        },
+        "redis": {"pid": redis.pid, "url": redis.url, "port": redis.port, "root": str(redis.root)},
+        "postgres": {"dsn": postgres.dsn, "port": postgres.port, "root": str(postgres.root)},
     }
     STATE.write_text(json.dumps(state, indent=2))
     return state
@@ -77,34 +83,13 @@ def kubectl(cluster: DevCluster, *args: str) -> str:
     return cluster.kubectl(*args).stdout
 
 
-def install_operator(cluster: DevCluster, services: dict[str, Any]) -> None:
-    """``helm install`` our chart; the devcluster runs the operator pod as a local process."""
-    subprocess.run(
-        [
-            str(cluster.bin_dir / "helm"),
-            "upgrade",
-            "--install",
-            "fraudops",
-            str(REPO / "charts" / "fraudops"),
-            "--namespace",
-            SYSTEM_NAMESPACE,
-            "--create-namespace",
-            "--set",
-            f"mlflow.trackingUri={services['mlflow']['uri']}",
-            "--set",
-            f"serving.redisUrl={services['redis']['url']}",
-            "--set",
-            f"serving.databaseUrl={services['postgres']['dsn']}",
-            # No Prometheus runs beside the pod-runner demo; the chart only needs its address.
-            *operator_only(LOOPBACK, f"http://{LOOPBACK}:9090"),
-            "--wait",
-            "--timeout",
-            "5m",
-        ],
-        check=True,
-        env=cluster.env(),
-        capture_output=True,
+def install_operator(cluster: DevCluster, services: dict[str, Any]) -> InClusterServices:
+    """``helm install`` our chart; the operator runs as a pod from its image."""
+    in_cluster = expose_services(
+        cluster, services["mlflow"]["port"], services["redis"]["port"], services["postgres"]["port"]
     )
+    install(cluster, in_cluster)
+    return in_cluster
 
 
 def wait_ready(cluster: DevCluster) -> dict[str, Any]:
@@ -142,22 +127,13 @@ def sample_stream(customers: int) -> list[dict[str, Any]]:
 
 
 def score(cluster: DevCluster) -> None:
-    pods = json.loads(
-        kubectl(
-            cluster,
-            "get",
-            "pods",
-            "-n",
-            NAMESPACE,
-            "-l",
-            f"fraudops.io/fraudmodel={MODEL},app.kubernetes.io/component=serving",
-            "-o",
-            "json",
-        )
-    )["items"]
-    ip = next(p["status"]["podIP"] for p in pods if p["status"].get("podIP"))
+    service = f"{MODEL}-serving"
+    url = cluster.service_url(service, NAMESPACE, 8080)
     stream = sample_stream(3)
-    say(f"sending the {len(stream)} transactions of 3 customers, in order, to {ip}:8080/predict")
+    say(
+        f"sending the {len(stream)} transactions of 3 customers, in order, to "
+        f"http://{service}.{NAMESPACE}.svc:8080/predict (from here: {url})"
+    )
     header = f"{'transaction':<10}{'amount':>9}  {'truth':<20}{'probability':>11}  {'decision':<9}"
     print(f"\n{header} top feature")
     shown = 0
@@ -165,7 +141,7 @@ def score(cluster: DevCluster) -> None:
         for row in stream:
             truth = row.pop("fraud_pattern")
             is_fraud = row.pop("is_fraud")
-            answer = client.post(f"http://{ip}:8080/predict", json=row).json()
+            answer = client.post(f"{url}/predict", json=row).json()
             if is_fraud or answer["decision"] != "approve" or shown < 3:
                 shown += 1
                 top = answer["top_features"][0]["feature"] if answer.get("top_features") else "-"
@@ -182,11 +158,12 @@ def score(cluster: DevCluster) -> None:
 def up() -> int:
     started = time.monotonic()
     down()
-    say("starting the devcluster (kube-apiserver, controller-manager, etcd, pod runner)")
+    say("starting the devcluster (control plane, kubelet on containerd, CoreDNS, metrics-server)")
     cluster = start_cluster()
+    say(f"devcluster up in {cluster.start_seconds:.0f}s with images {sorted(cluster.images)}")
     say("starting MLflow, Redis and PostgreSQL on loopback")
     services = start_services()
-    say("helm install charts/fraudops (the operator runs as a pod)")
+    say("helm install charts/fraudops (the operator runs as a pod from its image)")
     install_operator(cluster, services)
     say(f"kubectl apply -n {NAMESPACE} -f manifests/samples/minimal.yaml")
     with contextlib.suppress(subprocess.CalledProcessError):
@@ -204,7 +181,7 @@ def up() -> int:
         f"  export KUBECONFIG={cluster.kubeconfig} PATH={cluster.bin_dir}:$PATH\n"
         f"  kubectl get fm -A; kubectl describe fm {MODEL} -n {NAMESPACE}\n"
         f"  MLflow UI: {services['mlflow']['uri']}\n"
-        f"  pod logs: {cluster.log_dir}\n"
+        f"  kubectl logs -n fraudops-system deployment/fraudops-operator\n"
         "Tear it all down with: make demo-down"
     )
     return 0

@@ -1,17 +1,16 @@
-"""FraudOps devcluster: a real Kubernetes control plane as local processes, for tests and demos.
+"""FraudOps devcluster: a Kubernetes cluster of one real node on this machine, for tests and demos.
 
-    cluster = devcluster.start()      # etcd, kube-apiserver, kube-controller-manager, pod runner
-    cluster.kubeconfig                # admin kubeconfig for kubectl, helm, kubernetes client, kopf
-    cluster.pod_log_path("ns", "pod", "container")
-    devcluster.stop(cluster)          # leaves no process behind
+    cluster = devcluster.start()      # control plane, kubelet on containerd, DNS, metrics-server
+    cluster.kubeconfig                # admin kubeconfig for kubectl, helm and the Python client
+    cluster.service_url("svc", "ns", 8080)   # a host URL that reaches a Service by its DNS name
+    devcluster.stop(cluster)          # leaves no process, mount, bridge or cgroup behind
 
-The binaries are built once per machine by `make devcluster-bin` (see hack/build-devcluster.sh);
-pods run as local processes on the node `devcluster-node` (see `devcluster.podrunner`).
+The binaries are built once per machine by `make devcluster-bin` and `make devcluster-node-bin`,
+the images by `make images` (see README.md here).
 """
 
 from .binaries import MissingBinaryError, bin_dir
 from .cluster import NODE_NAME, DevCluster, start, stop
-from .logs import log_tail, pod_log_path
 from .processes import StartupError
 from .versions import HELM_VERSION, K8S_VERSION
 
@@ -23,8 +22,6 @@ __all__ = [
     "MissingBinaryError",
     "StartupError",
     "bin_dir",
-    "log_tail",
-    "pod_log_path",
     "start",
     "stop",
 ]

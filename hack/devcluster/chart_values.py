@@ -1,8 +1,8 @@
 """The ``helm --set`` flags that install the chart's operator without its bundled services.
 
-The pod-runner devcluster cannot run the services' StatefulSets, so the demo and the chart tests
-point the operator at services started beside the cluster instead; one definition keeps the two
-installs alike.
+The tests and the demo run throw-away services on the host beside the devcluster (started and
+stopped by the harness, offered to pods as Services) instead of the chart's StatefulSets, so they
+point the operator at those; one definition keeps every such install alike.
 """
 
 from __future__ import annotations

@@ -1,44 +1,36 @@
-"""Start and stop one devcluster: etcd, kube-apiserver, kube-controller-manager, pod runner.
+"""Start and stop one devcluster: a control plane and one real node (kubelet on containerd).
 
-Everything listens on loopback on ports the kernel picked free, and lives in one throw-away
-working directory (certificates, etcd data, kubeconfig, logs, pods' scratch folders). A
-`DevCluster` is plain data, saved as `state.json` in that directory, so another process (the CLI's
-`down`) can stop a cluster it did not start.
+Every component runs inside the cluster's own sandbox (network and mount namespaces, see
+`sandbox.py` and `realnode.py`); the host reaches the API server through a forwarder on a free
+127.0.0.1 port. Everything lives in one throw-away working directory (certificates, etcd data,
+the node's containerd, kubeconfig, logs). A `DevCluster` is plain data, saved as `state.json` in
+that directory, so another process (the CLI's `down`) can stop a cluster it did not start.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import socket
-import ssl
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import binaries, kubeconfig, nodeconfig, pki, realnode, sandbox
-from .logs import log_tail, pod_log_path
-from .processes import (
-    StartupError,
-    free_port,
-    is_alive,
-    launch,
-    process_tree,
-    stop_tree,
-    wait_until,
-)
+from . import binaries, kubeconfig, nodeconfig, realnode, sandbox
+from .processes import StartupError, is_alive, process_tree, stop_tree, wait_until
 
 NODE_NAME = "devcluster-node"
 SERVICE_CIDR = "10.96.0.0/16"
 #: The `kubernetes` Service's ClusterIP (first address of SERVICE_CIDR); never sent traffic.
 KUBERNETES_SERVICE_IP = "10.96.0.1"
 STATE_FILE = "state.json"
+#: What a devcluster runs by default: the project's images and the node's add-ons (cluster DNS,
+#: the metrics API the HPA reads).
+DEFAULT_IMAGES = ("operator", "training", "serving", "coredns", "metrics-server")
 _HACK_DIR = Path(__file__).resolve().parent.parent
 #: Controllers the project relies on; nodelifecycle and the cloud ones are left out on purpose.
 CONTROLLERS = (
@@ -69,8 +61,8 @@ CONTROLLERS = (
 class DevCluster:
     """A running devcluster: where to reach it and where its files are.
 
-    `kubeconfig` is an admin kubeconfig for the built kubectl, helm, the Python client and kopf;
-    `log_dir` holds each component's log and each pod container's log (see `pod_log_path`).
+    `kubeconfig` is an admin kubeconfig for the built kubectl, helm and the Python client;
+    `log_dir` holds each component's log (pods' logs are the kubelet's: `kubectl logs`).
     """
 
     workdir: Path
@@ -83,20 +75,12 @@ class DevCluster:
     api_ready_seconds: float = 0.0
     start_seconds: float = 0.0
     keep_workdir: bool = False
-    #: "podrunner" (pods as local processes) or "kubelet" (a real node in a sandbox).
-    node: str = "podrunner"
-    #: The real node's sandbox (network namespace) name, "" for the pod runner.
+    #: The sandbox (network namespace) every component and pod runs in.
     sandbox: str = ""
     #: Images imported into the real node: component -> reference.
     images: dict[str, str] = field(default_factory=dict)
-
-    def pod_log_path(self, namespace: str, pod: str, container: str) -> Path:
-        """The file holding a pod container's stdout and stderr."""
-        return pod_log_path(self.log_dir, namespace, pod, container)
-
-    def log_tail(self, namespace: str, pod: str, container: str, lines: int = 20) -> str:
-        """The last lines of a pod container's log (what the operator shows for a failed Job)."""
-        return log_tail(self.log_dir, namespace, pod, container, lines)
+    #: Host URLs of Services made reachable by `service_url`: "<ns>/<name>:<port>" -> URL.
+    service_urls: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
         """os.environ pointed at this cluster: KUBECONFIG set, the built binaries first on PATH."""
@@ -136,13 +120,11 @@ class DevCluster:
     def expose_host_port(self, name: str, namespace: str, port: int, host_port: int) -> str:
         """Make a service the harness runs on the host's loopback reachable from pods.
 
-        Real node only. A forwarder on the host listens on the node's address inside the sandbox
+        A forwarder on the host listens on the node's address inside the sandbox
         (see `forward.py`) and a selectorless Service `name` in `namespace` with an EndpointSlice
         points at it, so pods use `http://<name>.<namespace>.svc:<port>` as on a cluster where
         the service runs in-cluster. Returns that DNS name.
         """
-        if self.node != "kubelet":
-            raise ValueError("expose_host_port needs the real node (node='kubelet')")
         node_ip = nodeconfig.NodeNetwork().node_ip
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_HACK_DIR), env.get("PYTHONPATH")]))
@@ -202,142 +184,55 @@ class DevCluster:
         )
         return f"{name}.{namespace}.svc"
 
+    def service_url(self, name: str, namespace: str, port: int) -> str:
+        """A URL on the host's loopback that reaches Service `name` by its cluster DNS name.
+
+        A forwarder inside the sandbox's network namespace accepts on a host port (the socket is
+        made on the host and handed over) and, per connection, asks the cluster's DNS for
+        `<name>.<namespace>.svc.cluster.local` and connects to the ClusterIP it gets, through
+        kube-proxy's rules to one ready endpoint: a test's request travels as a pod's would.
+        """
+        known = self.service_urls.get(f"{namespace}/{name}:{port}")
+        key = f"service-{namespace}-{name}-{port}"
+        if known and key in self.pids and is_alive(self.pids[key]):
+            return known
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(128)
+        host_port = listener.getsockname()[1]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_HACK_DIR), env.get("PYTHONPATH")]))
+        proc = subprocess.Popen(
+            [
+                "nsenter",
+                f"--net=/run/netns/{self.sandbox}",
+                "--",
+                sys.executable,
+                "-m",
+                "devcluster.forward",
+                "--fd",
+                str(listener.fileno()),
+                "--to",
+                f"{name}.{namespace}.svc.cluster.local:{port}",
+                "--dns",
+                nodeconfig.NodeNetwork().cluster_dns,
+            ],
+            pass_fds=(listener.fileno(),),
+            stdin=subprocess.DEVNULL,
+            stdout=(self.log_dir / f"{key}.log").open("ab"),
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        listener.close()
+        self.pids[key] = proc.pid
+        url = self.service_urls[f"{namespace}/{name}:{port}"] = f"http://127.0.0.1:{host_port}"
+        self.save()
+        return url
+
     def alive(self) -> bool:
         """True when every component process is still running."""
         return all(process_tree([pid]) for pid in self.pids.values())
-
-
-def _https_ok(url: str, p: pki.Pki) -> bool:
-    context = ssl.create_default_context(cafile=str(p.ca_cert))
-    context.load_cert_chain(str(p.admin_cert), str(p.admin_key))
-    with urllib.request.urlopen(url, context=context, timeout=2) as response:
-        return response.status == 200
-
-
-def _start_etcd(workdir: Path, log_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    client_port, peer_port = free_port(), free_port()
-    client_url, peer_url = f"http://127.0.0.1:{client_port}", f"http://127.0.0.1:{peer_port}"
-    log_path = log_dir / "etcd.log"
-    proc = launch(
-        [
-            binaries.binary("etcd"),
-            "--name",
-            "devcluster",
-            "--data-dir",
-            workdir / "etcd",
-            "--listen-client-urls",
-            client_url,
-            "--advertise-client-urls",
-            client_url,
-            "--listen-peer-urls",
-            peer_url,
-            "--initial-advertise-peer-urls",
-            peer_url,
-            "--initial-cluster",
-            f"devcluster={peer_url}",
-            # Throw-away data: durability buys nothing and fsync dominates on slow disks.
-            "--unsafe-no-fsync",
-            "--log-level",
-            "warn",
-        ],
-        log_path,
-    )
-    wait_until(
-        lambda: urllib.request.urlopen(f"{client_url}/health", timeout=1).status == 200,
-        "etcd",
-        timeout=30,
-        process=proc,
-        log_path=log_path,
-    )
-    return proc, client_url
-
-
-def _start_apiserver(
-    p: pki.Pki, etcd_url: str, port: int, log_dir: Path
-) -> subprocess.Popen[bytes]:
-    log_path = log_dir / "kube-apiserver.log"
-    proc = launch(
-        [
-            binaries.binary("kube-apiserver"),
-            f"--etcd-servers={etcd_url}",
-            "--bind-address=127.0.0.1",
-            "--advertise-address=127.0.0.1",
-            f"--secure-port={port}",
-            f"--tls-cert-file={p.serving_cert}",
-            f"--tls-private-key-file={p.serving_key}",
-            f"--client-ca-file={p.ca_cert}",
-            f"--service-account-key-file={p.service_account_pub}",
-            f"--service-account-signing-key-file={p.service_account_key}",
-            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-            f"--service-cluster-ip-range={SERVICE_CIDR}",
-            "--authorization-mode=RBAC",
-            "--allow-privileged=true",
-            "--profiling=false",
-            "--v=1",
-        ],
-        log_path,
-    )
-    wait_until(
-        lambda: _https_ok(f"https://127.0.0.1:{port}/readyz", p),
-        "kube-apiserver",
-        timeout=90,
-        process=proc,
-        log_path=log_path,
-    )
-    return proc
-
-
-def _start_controller_manager(p: pki.Pki, config: Path, log_dir: Path) -> subprocess.Popen[bytes]:
-    return launch(
-        [
-            binaries.binary("kube-controller-manager"),
-            f"--kubeconfig={config}",
-            f"--authentication-kubeconfig={config}",
-            f"--authorization-kubeconfig={config}",
-            "--bind-address=127.0.0.1",
-            f"--secure-port={free_port()}",
-            "--leader-elect=false",
-            f"--controllers={','.join(CONTROLLERS)}",
-            f"--service-account-private-key-file={p.service_account_key}",
-            f"--root-ca-file={p.ca_cert}",
-            f"--service-cluster-ip-range={SERVICE_CIDR}",
-            "--kube-api-qps=200",
-            "--kube-api-burst=400",
-            "--profiling=false",
-            "--v=1",
-        ],
-        log_dir / "kube-controller-manager.log",
-    )
-
-
-def _start_pod_runner(
-    config: Path, workdir: Path, log_dir: Path, api_port: int
-) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_HACK_DIR), env.get("PYTHONPATH")]))
-    env.pop("KUBECONFIG", None)
-    return launch(
-        [
-            sys.executable,
-            "-m",
-            "devcluster.podrunner",
-            "--kubeconfig",
-            config,
-            "--node-name",
-            NODE_NAME,
-            "--log-dir",
-            log_dir,
-            "--pods-dir",
-            workdir / "pods",
-            # A random 127.N per cluster, so two clusters on one machine never share pod IPs.
-            "--ip-prefix",
-            f"127.{random.randint(64, 254)}",
-            "--api-port",
-            str(api_port),
-        ],
-        log_dir / "podrunner.log",
-        env=env,
-    )
 
 
 def _wait_usable(
@@ -364,7 +259,7 @@ def _wait_usable(
             ("node Ready", node_ready),
             ("default ServiceAccount", default_service_account),
         ):
-            name = cluster.node if what == "node Ready" else "kube-controller-manager"
+            name = "kubelet" if what == "node Ready" else "kube-controller-manager"
             wait_until(
                 ready,
                 what,
@@ -379,65 +274,16 @@ def _wait_usable(
 def start(
     workdir: Path | None = None,
     keep_workdir: bool = False,
-    timeout: float = 90,
-    node: str = "podrunner",
-    images: tuple[str, ...] = (),
+    timeout: float = 180,
+    images: tuple[str, ...] = DEFAULT_IMAGES,
 ) -> DevCluster:
-    """Start a devcluster and return once pods can run on it.
+    """Start a devcluster and return once pods can run on it and its add-ons answer.
 
     `workdir` is created if needed (default: a new temporary folder); it is removed by `stop()`
-    unless `keep_workdir`. On any failure everything started so far is stopped again.
-    `node="kubelet"` gives a real node (see `realnode.py`) with `images` (Dockerfile targets, built
-    by hack/build-images.sh when not cached) imported before it reports Ready.
+    unless `keep_workdir`. `images` are Dockerfile targets and add-ons, built by
+    hack/build-images.sh when not cached and imported into the node's containerd before the
+    kubelet starts (nothing is ever pulled). On any failure everything started so far is stopped.
     """
-    if node == "kubelet":
-        return _start_real(workdir, keep_workdir, timeout, images)
-    if node != "podrunner":
-        raise ValueError(f"node must be 'podrunner' or 'kubelet', not {node!r}")
-    t0 = time.monotonic()
-    workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="fraudops-devcluster-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    log_dir = workdir / "logs"
-    log_dir.mkdir(exist_ok=True)
-    api_port = free_port()
-    cluster = DevCluster(
-        workdir=workdir,
-        kubeconfig=workdir / "kubeconfig",
-        api_url=f"https://127.0.0.1:{api_port}",
-        log_dir=log_dir,
-        bin_dir=binaries.bin_dir(),
-        node_name=NODE_NAME,
-        pids={},
-        keep_workdir=keep_workdir,
-    )
-    procs: dict[str, subprocess.Popen[bytes]] = {}
-    try:
-        credentials = pki.generate(workdir / "pki", KUBERNETES_SERVICE_IP)
-        procs["etcd"], etcd_url = _start_etcd(workdir, log_dir)
-        cluster.pids["etcd"] = procs["etcd"].pid
-        procs["kube-apiserver"] = _start_apiserver(credentials, etcd_url, api_port, log_dir)
-        cluster.pids["kube-apiserver"] = procs["kube-apiserver"].pid
-        cluster.api_ready_seconds = round(time.monotonic() - t0, 2)
-        kubeconfig.write(cluster.kubeconfig, cluster.api_url, credentials)
-        procs["kube-controller-manager"] = _start_controller_manager(
-            credentials, cluster.kubeconfig, log_dir
-        )
-        cluster.pids["kube-controller-manager"] = procs["kube-controller-manager"].pid
-        procs["podrunner"] = _start_pod_runner(cluster.kubeconfig, workdir, log_dir, api_port)
-        cluster.pids["podrunner"] = procs["podrunner"].pid
-        cluster.save()
-        _wait_usable(cluster, procs, timeout)
-    except BaseException:
-        stop(cluster)
-        raise
-    cluster.start_seconds = round(time.monotonic() - t0, 2)
-    cluster.save()
-    return cluster
-
-
-def _start_real(
-    workdir: Path | None, keep_workdir: bool, timeout: float, images: tuple[str, ...]
-) -> DevCluster:
     t0 = time.monotonic()
     workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="fraudops-devcluster-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -457,7 +303,6 @@ def _start_real(
         node_name=NODE_NAME,
         pids={},
         keep_workdir=keep_workdir,
-        node="kubelet",
         sandbox=real.name,
     )
     try:
@@ -499,7 +344,6 @@ def stop(cluster: DevCluster, keep_workdir: bool | None = None) -> None:
     afterwards: a leaked process would hold ports and files for the rest of the machine's life.
     """
     order = (
-        "podrunner",
         "kube-proxy",
         "kubelet",
         "containerd",
@@ -513,7 +357,7 @@ def stop(cluster: DevCluster, keep_workdir: bool | None = None) -> None:
     names = [n for n in order if n in cluster.pids]
     names += [n for n in cluster.pids if n not in order]
     for name in names:
-        stop_tree(cluster.pids[name], grace=15 if name == "podrunner" else 10)
+        stop_tree(cluster.pids[name], grace=10)
     if cluster.sandbox:
         # Pods' processes, containerd's shims and the mount namespace's holder live on in the
         # sandbox after their parents stop: removing the sandbox ends them all.

@@ -7,6 +7,11 @@ connection's other end is opened inside the sandbox. Nothing is routed between t
 no address outside loopback is ever used on the host. Plain byte copying, so TLS, watches and the
 upgraded streams of `kubectl logs -f`/`exec`/`port-forward` pass through untouched.
 
+With `--dns IP`, `--to` may name a Service (`name.namespace.svc.cluster.local:port`): each
+connection resolves it afresh through the cluster's DNS server and connects to the answer, so a
+test on the host reaches a Service as a pod does, by DNS name and through kube-proxy's
+load-balancing.
+
 `--into NETNS --listen IP:PORT` is the other direction, for services the test harness runs on the
 host's loopback (MLflow, Redis, PostgreSQL): this process stays on the host, makes its listening
 socket inside the sandbox (switching only its own thread into the namespace to create it) and
@@ -19,9 +24,12 @@ import argparse
 import contextlib
 import ctypes
 import os
+import random
 import socket
+import struct
 import sys
 import threading
+from collections.abc import Callable
 
 
 def _pipe(source: socket.socket, sink: socket.socket) -> None:
@@ -35,9 +43,37 @@ def _pipe(source: socket.socket, sink: socket.socket) -> None:
             sink.shutdown(socket.SHUT_WR)
 
 
-def _serve_one(client: socket.socket, target: tuple[str, int]) -> None:
+def resolve_a(name: str, server: tuple[str, int], timeout: float = 3.0) -> str:
+    """The first IPv4 address the DNS server at `server` answers for `name` (one UDP query)."""
+    query_id = random.randrange(1 << 16)
+    question = b"".join(bytes([len(p)]) + p.encode() for p in name.rstrip(".").split(".")) + b"\0"
+    packet = struct.pack(">HHHHHH", query_id, 0x0100, 1, 0, 0, 0) + question + b"\0\1\0\1"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        sock.sendto(packet, server)
+        answer = sock.recv(4096)
+    ident, flags, _, count = struct.unpack(">HHHH", answer[:8])
+    if ident != query_id or flags & 0x000F:
+        raise OSError(f"DNS: no address for {name} (rcode {flags & 0x000F})")
+    offset = 12 + len(question) + 4
+    for _ in range(count):
+        if answer[offset] & 0xC0 == 0xC0:
+            offset += 2
+        else:
+            while answer[offset]:
+                offset += answer[offset] + 1
+            offset += 1
+        rtype, _, _, length = struct.unpack(">HHIH", answer[offset : offset + 10])
+        offset += 10
+        if rtype == 1 and length == 4:
+            return socket.inet_ntoa(answer[offset : offset + 4])
+        offset += length
+    raise OSError(f"DNS: no A record for {name}")
+
+
+def _serve_one(client: socket.socket, target: Callable[[], tuple[str, int]]) -> None:
     try:
-        upstream = socket.create_connection(target, timeout=10)
+        upstream = socket.create_connection(target(), timeout=10)
     except OSError:
         client.close()
         return
@@ -50,7 +86,7 @@ def _serve_one(client: socket.socket, target: tuple[str, int]) -> None:
     upstream.close()
 
 
-def serve(listener: socket.socket, target: tuple[str, int]) -> None:
+def serve(listener: socket.socket, target: Callable[[], tuple[str, int]]) -> None:
     """Accept forever, one pair of copying threads per connection."""
     while True:
         client, _ = listener.accept()
@@ -96,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--into", help="sandbox netns to listen in (with --listen)")
     parser.add_argument("--listen", help="IP:PORT inside the sandbox")
     parser.add_argument("--to", required=True, help="HOST:PORT to connect each connection to")
+    parser.add_argument("--dns", help="resolve --to's host through this DNS server (IP)")
     args = parser.parse_args(argv)
     if args.fd is not None:
         listener = socket.socket(fileno=args.fd)
@@ -103,8 +140,19 @@ def main(argv: list[str] | None = None) -> int:
         listener = listen_inside(args.into, _address(args.listen))
     else:
         parser.error("give --fd, or --into with --listen")
+    host, port = _address(args.to)
+    if args.dns:
+        dns = (args.dns, 53)
+
+        def target() -> tuple[str, int]:
+            return resolve_a(host, dns), port
+    else:
+
+        def target() -> tuple[str, int]:
+            return host, port
+
     print("listening", flush=True)
-    serve(listener, _address(args.to))
+    serve(listener, target)
     return 0
 
 

@@ -39,6 +39,9 @@ SERVER_ENVIRONMENT = {
     "MLFLOW_DISABLE_TELEMETRY": "true",
     "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
 }
+#: Host headers the server accepts: loopback, and the Service names the devcluster's pods use to
+#: reach it (``cluster.expose_host_port``), as ``--allowed-hosts`` does on a cluster.
+ALLOWED_HOSTS = "localhost:*,127.0.0.1:*,*.svc:*,*.svc.cluster.local:*"
 
 
 class MlflowServer:
@@ -85,6 +88,8 @@ class MlflowServer:
             "1",
             "--backend-store-uri",
             self.backend_store_uri,
+            "--allowed-hosts",
+            ALLOWED_HOSTS,
             "--serve-artifacts",
             "--artifacts-destination",
             str(self.root / "artifacts"),

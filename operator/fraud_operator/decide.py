@@ -68,7 +68,8 @@ def _training(obs: Observation) -> Condition:
     if run is None:
         return Condition(TRAINING_SUCCEEDED, "Unknown", "NotStarted", "no training Job yet")
     if run.state == ACTIVE:
-        return Condition(TRAINING_SUCCEEDED, "Unknown", "Training", run.message)
+        reason = "PodNotStarting" if run.reason == "PodNotStarting" else "Training"
+        return Condition(TRAINING_SUCCEEDED, "Unknown", reason, run.message)
     if run.state == FAILED:
         return Condition(TRAINING_SUCCEEDED, "False", run.reason, run.message)
     if obs.candidate is None:

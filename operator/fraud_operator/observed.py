@@ -15,6 +15,7 @@ BLOCKED_REASONS = frozenset(
         "CreateContainerConfigError",
         "CreateContainerError",
         "ErrImagePull",
+        "ErrImageNeverPull",
         "ImagePullBackOff",
         "InvalidImageName",
         "CrashLoopBackOff",
@@ -72,6 +73,10 @@ def training_run(
         if detail := _termination(pods):
             message += f"; {detail}"
         return TrainingRun(name, FAILED, failed.get("reason") or "JobFailed", message)
+    if blocked := pods_not_starting(pods):
+        # The Job controller only counts pods: an image that is not there or a Secret that is
+        # missing leaves it active forever, so say what the kubelet says.
+        return TrainingRun(name, ACTIVE, "PodNotStarting", f"Job {name} cannot start: {blocked}")
     return TrainingRun(name, ACTIVE, "JobRunning", f"Job {name} is {activity}")
 
 
@@ -103,6 +108,13 @@ def pods_not_starting(pods: Sequence[Mapping[str, Any]]) -> str:
                 detail = f"pod {pod['metadata']['name']}: {waiting['reason']}"
                 if message := (waiting.get("message") or "").strip():
                     detail += f": {message}"
+                last = (status.get("lastState") or {}).get("terminated") or {}
+                if last:
+                    # Why it keeps exiting (OOMKilled, Error) is in the last termination only.
+                    detail += (
+                        f" (last exit: {last.get('reason') or 'terminated'}, "
+                        f"code {last.get('exitCode')})"
+                    )
                 blocked.append(detail)
                 break
     if len(blocked) > 1:

@@ -48,7 +48,7 @@ from fraud_operator.naming import (
     selector,
     serving_name,
 )
-from fraud_operator.observed import FAILED, SUCCEEDED, Serving, TrainingRun, newest, training_run
+from fraud_operator.observed import SUCCEEDED, Serving, TrainingRun, newest, training_run
 from fraud_operator.promotion import DropChallenger, Plan, Promote, SetChallenger, plan
 from fraud_operator.registry import (
     CHALLENGER,
@@ -140,11 +140,12 @@ async def ensure_schedule(
 async def _run(
     cluster: ClusterAPI, namespace: str, job: Mapping[str, Any] | None, activity: str
 ) -> TrainingRun | None:
-    """A Job's state; its pods are read only when it failed (to say why)."""
+    """A Job's state; its pods are read unless it completed (to say why it failed or cannot
+    start)."""
     if job is None:
         return None
     run = training_run(job, [], activity)
-    if run.state != FAILED:
+    if run.state == SUCCEEDED:
         return run
     pods = await cluster.list("v1", "Pod", namespace, {JOB_NAME_LABEL: job["metadata"]["name"]})
     return training_run(job, pods, activity)

@@ -32,6 +32,21 @@ def test_a_running_job_means_training() -> None:
     )
 
 
+def test_a_training_job_whose_pod_cannot_start_says_why_in_its_condition() -> None:
+    message = "Job fm-train-abc cannot start: pod fm-train-abc-x: ErrImageNeverPull: not present"
+    run = TrainingRun("fm-train-abc", ACTIVE, "PodNotStarting", message)
+
+    verdict = decide(Observation(run=run))
+
+    training = next(c for c in verdict.conditions if c.type == "TrainingSucceeded")
+    assert (training.status, training.reason, training.message) == (
+        "Unknown",
+        "PodNotStarting",
+        message,
+    )
+    assert verdict.phase == "Training"
+
+
 def test_a_registered_version_without_a_gate_decision_is_validating() -> None:
     obs = Observation(run=TrainingRun("fm-train-g1", SUCCEEDED), candidate=version("1"))
     assert decide(obs).phase == "Validating"

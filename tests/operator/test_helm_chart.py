@@ -21,7 +21,11 @@ CHART = REPO / "charts" / "fraudops"
 MANIFESTS = REPO / "manifests"
 RELEASE = "fraudops"
 NAMESPACE = "fraudops-system"
-SERVICE_ACCOUNT = f"system:serviceaccount:{NAMESPACE}:{RELEASE}-operator"
+#: The install tests' own release and namespace: the session's end-to-end operator is release
+#: `fraudops` in fraudops-system (devcluster.operator_install).
+INSTALLED_RELEASE = "fops-chart"
+INSTALLED_NAMESPACE = "fops-chart"
+SERVICE_ACCOUNT = f"system:serviceaccount:{INSTALLED_NAMESPACE}:{INSTALLED_RELEASE}-operator"
 #: Labels Helm's templates add to the manifests' own; everything else must be identical.
 #: The chart's default also installs the supporting services; the manifests assume them outside
 #: the cluster, with the audit URL as a plain value. These settings render the chart that way.
@@ -86,7 +90,7 @@ def allowed(cluster: DevCluster, verb: str, group: str, resource: str, namespace
         "kind": "SubjectAccessReview",
         "spec": {
             "user": SERVICE_ACCOUNT,
-            "groups": ["system:serviceaccounts", f"system:serviceaccounts:{NAMESPACE}"],
+            "groups": ["system:serviceaccounts", f"system:serviceaccounts:{INSTALLED_NAMESPACE}"],
             "resourceAttributes": {
                 "verb": verb,
                 "group": group,
@@ -132,29 +136,26 @@ def rendered(devcluster: DevCluster) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def installed(devcluster: DevCluster) -> Iterator[str]:
-    """The chart installed as release ``fraudops``; uninstalled (and its namespace removed if it
-    created it) afterwards. The operator watches only its own namespace, so it cannot act on the
-    FraudModels of other tests while it runs. The supporting services are left out (they need a
-    kubelet; their install is the real-node session's end-to-end test)."""
-    existed = devcluster.kubectl("get", "namespace", NAMESPACE, check=False).returncode == 0
+    """The chart installed as a release of its own, uninstalled with its namespace afterwards.
+    The operator watches only its own namespace, so it cannot act on the FraudModels of other
+    tests while it runs. The supporting services are left out (AS_THE_MANIFESTS)."""
     helm(
         devcluster,
         "install",
-        RELEASE,
+        INSTALLED_RELEASE,
         str(CHART),
         "--namespace",
-        NAMESPACE,
+        INSTALLED_NAMESPACE,
         "--create-namespace",
         "--set",
-        f"watchNamespace={NAMESPACE}",
+        f"watchNamespace={INSTALLED_NAMESPACE}",
         *AS_THE_MANIFESTS,
     )
     try:
-        yield RELEASE
+        yield INSTALLED_RELEASE
     finally:
-        helm(devcluster, "uninstall", RELEASE, "--namespace", NAMESPACE, "--wait")
-        if not existed:
-            devcluster.kubectl("delete", "namespace", NAMESPACE, "--wait=true", "--timeout=60s")
+        helm(devcluster, "uninstall", INSTALLED_RELEASE, "--namespace", INSTALLED_NAMESPACE)
+        devcluster.kubectl("delete", "namespace", INSTALLED_NAMESPACE, "--wait=false")
 
 
 def test_chart_installs_the_crd_of_the_manifests(rendered: dict[str, dict[str, Any]]) -> None:
@@ -200,8 +201,8 @@ def test_helm_install_creates_an_established_crd(devcluster: DevCluster, install
 def test_helm_install_creates_the_operator_deployment(
     devcluster: DevCluster, installed: str
 ) -> None:
-    name = f"{RELEASE}-operator"
-    result = devcluster.kubectl("get", "deployment", name, "-n", NAMESPACE, "-o", "json")
+    name = f"{INSTALLED_RELEASE}-operator"
+    result = devcluster.kubectl("get", "deployment", name, "-n", INSTALLED_NAMESPACE, "-o", "json")
 
     deployment = json.loads(result.stdout)
     assert deployment["metadata"]["annotations"]["meta.helm.sh/release-name"] == installed
@@ -209,7 +210,7 @@ def test_helm_install_creates_the_operator_deployment(
     assert deployment["spec"]["strategy"]["type"] == "Recreate"
 
 
-@pytest.mark.parametrize("namespace", [NAMESPACE, "any-team"])
+@pytest.mark.parametrize("namespace", [INSTALLED_NAMESPACE, "any-team"])
 def test_installed_operator_may_create_every_kind_the_builders_make_only_where_it_watches(
     devcluster: DevCluster, installed: str, namespace: str
 ) -> None:
@@ -219,7 +220,7 @@ def test_installed_operator_may_create_every_kind_the_builders_make_only_where_i
         allowed(devcluster, "create", group, resource, namespace) for group, resource in resources
     ]
 
-    expected = namespace == NAMESPACE  # installed with watchNamespace: a Role there only
+    expected = namespace == INSTALLED_NAMESPACE  # installed with watchNamespace: a Role there only
     assert dict(zip(resources, verdicts, strict=True)) == dict.fromkeys(resources, expected)
 
 
@@ -228,10 +229,12 @@ def test_installed_operator_may_watch_and_patch_fraud_models_where_it_watches(
 ) -> None:
     group, plural = crd()["spec"]["group"], crd()["spec"]["names"]["plural"]
 
-    verdicts = [allowed(devcluster, verb, group, plural, NAMESPACE) for verb in ("watch", "patch")]
+    verdicts = [
+        allowed(devcluster, verb, group, plural, INSTALLED_NAMESPACE) for verb in ("watch", "patch")
+    ]
 
     assert verdicts == [True, True]
 
 
 def test_installed_operator_may_not_list_secrets(devcluster: DevCluster, installed: str) -> None:
-    assert not allowed(devcluster, "list", "", "secrets", NAMESPACE)
+    assert not allowed(devcluster, "list", "", "secrets", INSTALLED_NAMESPACE)

@@ -47,9 +47,9 @@ seccompProfile:
 {{- printf "%s:%s" .repository .tag -}}
 {{- end -}}
 
-{{/* The project's own image (operator, MLflow server, helm test pods). */}}
+{{/* The all-in-one project image (MLflow server, helm test pods). */}}
 {{- define "fraudops.platform.projectImage" -}}
-{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- printf "%s:%s" .Values.platformImage.repository (.Values.platformImage.tag | default .Chart.AppVersion) -}}
 {{- end -}}
 
 {{/*

@@ -27,6 +27,9 @@ from fraud_operator.naming import (
     serving_name,
 )
 
+#: Seconds a terminating serving pod keeps serving before it is signalled (see `lifecycle`).
+PRESTOP_DRAIN_SECONDS = 5
+
 COMPONENT = "serving"
 CONTAINER = "predictor"
 KSERVE_CONTAINER = "kserve-container"
@@ -64,7 +67,7 @@ def _container(fm: Mapping[str, Any], config: OperatorConfig, name: str) -> dict
     )
     env.extend(secret_env_list(config.serving_secrets))
     # No HOST: the server binds 0.0.0.0, which kubectl port-forward and KServe's queue-proxy
-    # (both reaching the container on localhost) need; the devcluster's pod runner sets POD_IP.
+    # (both reaching the container on localhost) need.
     env.append(
         {
             "name": "ADMIN_TOKEN",
@@ -93,6 +96,10 @@ def _container(fm: Mapping[str, Any], config: OperatorConfig, name: str) -> dict
             "periodSeconds": 10,
             "failureThreshold": 6,
         },
+        # A pod being replaced keeps answering while kube-proxy and ingress controllers take it
+        # out of the Service's endpoints (they learn of it at the same time as the kubelet), so a
+        # rollout or scale-in drops no request.
+        "lifecycle": {"preStop": {"exec": {"command": ["sleep", str(PRESTOP_DRAIN_SECONDS)]}}},
         "resources": resources(serving["resources"]),
         "securityContext": restricted_security_context(),
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],

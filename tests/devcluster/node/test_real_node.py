@@ -12,7 +12,7 @@ from kubernetes import client
 
 from .pods import finished, restricted_pod
 
-pytestmark = [pytest.mark.cluster, pytest.mark.realnode]
+pytestmark = pytest.mark.cluster
 
 WHOAMI = """
 import json, ssl, urllib.request

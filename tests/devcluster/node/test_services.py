@@ -7,6 +7,7 @@ import http.server
 import json
 import threading
 import time
+import urllib.request
 
 import pytest
 from devcluster import DevCluster
@@ -16,7 +17,7 @@ from kubernetes import client
 from .pods import finished
 from .workloads import client_pod, cpu_hpa, server_deployment, service
 
-pytestmark = [pytest.mark.cluster, pytest.mark.realnode]
+pytestmark = pytest.mark.cluster
 
 
 def apply(cluster: DevCluster, namespace: str, *objects: dict) -> None:
@@ -126,3 +127,24 @@ def test_a_service_the_harness_runs_on_the_host_is_reached_by_its_service_name(
     logs = node_cluster.kubectl("logs", "-n", node_namespace, "caller").stdout
     assert final == "Succeeded", logs
     assert "answers: 1 from 1 pods; errors: {}" in logs
+
+
+def test_the_host_reaches_every_replica_of_a_service_by_its_dns_name(
+    node_cluster: DevCluster, node_api: client.ApiClient, node_namespace: str
+) -> None:
+    apps = client.AppsV1Api(node_api)
+    apply(
+        node_cluster,
+        node_namespace,
+        server_deployment("echo", node_cluster.images["operator"], replicas=2),
+        service("echo"),
+    )
+    eventually(lambda: ready_replicas(apps, node_namespace, "echo") == 2, "both echo replicas", 180)
+    url = node_cluster.service_url("echo", node_namespace, 80)
+
+    answered = set()
+    for _ in range(40):
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            answered.add(answer.read())
+
+    assert len(answered) == 2

@@ -10,7 +10,7 @@ import pytest
 from devcluster import sandbox, start, stop
 from devcluster.pytest_plugin import eventually
 
-pytestmark = [pytest.mark.cluster, pytest.mark.realnode]
+pytestmark = pytest.mark.cluster
 
 PAUSE_POD = {
     "apiVersion": "v1",
@@ -29,7 +29,7 @@ PAUSE_POD = {
 
 
 def test_killing_the_kubelet_and_containerd_leaves_nothing_once_stopped() -> None:
-    cluster = start(node="kubelet")
+    cluster = start(images=())
     try:
         cluster.kubectl("apply", "-f", "-", input=json.dumps(PAUSE_POD))
         eventually(

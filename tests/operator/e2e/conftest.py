@@ -1,7 +1,6 @@
-"""End to end: the real operator, MLflow, Redis, PostgreSQL and the devcluster's pod runner.
-
-Pods of the training Job and of serving run the project's real code as local processes.
-"""
+"""End to end, as shipped: the operator installed by our chart from its image, training Jobs and
+serving pods from theirs, on the devcluster's real node, with the harness's real MLflow, Redis and
+PostgreSQL reached by pods through Services."""
 
 from __future__ import annotations
 
@@ -11,13 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from devcluster import DevCluster
+from devcluster.operator_install import expose_services, install
 
 from e2e.kube import CRD, kubectl
-from e2e.operator_process import OperatorProcess
+from e2e.operator_pod import OperatorPod
 
 
 @pytest.fixture(scope="session")
-def fraudmodel_crd(devcluster: Any) -> Path:
+def fraudmodel_crd(devcluster: DevCluster) -> Path:
     kubectl("apply", "-f", str(CRD))
     kubectl("wait", "--for=condition=Established", "crd/fraudmodels.fraudops.io", "--timeout=60s")
     return CRD
@@ -26,30 +27,23 @@ def fraudmodel_crd(devcluster: Any) -> Path:
 @pytest.fixture(scope="session")
 def operator(
     fraudmodel_crd: Path,
-    devcluster: Any,
+    devcluster: DevCluster,
     mlflow_server: Any,
     redis_server: Any,
     postgres_server: Any,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[OperatorProcess]:
-    """The operator, configured to hand serving pods the harness's Redis and PostgreSQL."""
-    process = OperatorProcess(
-        {
-            "KUBECONFIG": str(devcluster.kubeconfig),
-            "MLFLOW_TRACKING_URI": mlflow_server.tracking_uri,
-            "FRAUDOPS_SERVING_ENV_REDIS_URL": redis_server.url,
-            "FRAUDOPS_SERVING_ENV_DATABASE_URL": postgres_server.dsn,
-            "FRAUDOPS_JOB_TTL_SECONDS": "3600",
-        },
-        tmp_path_factory.mktemp("operator") / "operator.log",
+) -> Iterator[OperatorPod]:
+    """The chart's operator, handing serving pods the harness's Redis and PostgreSQL."""
+    services = expose_services(
+        devcluster, mlflow_server.port, redis_server.port, postgres_server.port
     )
-    process.start()
-    yield process
-    process.stop()
+    install(devcluster, services, extra=("--set", "jobTtlSeconds=3600"))
+    handle = OperatorPod(devcluster)
+    yield handle
+    print(f"\noperator log (tail):\n{handle.log_tail(40)}")
 
 
 @pytest.fixture
-def namespace(devcluster: Any, request: pytest.FixtureRequest) -> Iterator[str]:
+def namespace(devcluster: DevCluster, request: pytest.FixtureRequest) -> Iterator[str]:
     """A namespace of the test's own, deleted afterwards (with everything in it)."""
     name = f"e2e-{request.node.name[:40].replace('_', '-').lower()}-{int(time.time()) % 100000}"
     kubectl("create", "namespace", name)

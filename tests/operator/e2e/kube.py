@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from devcluster.pytest_plugin import eventually
 
-from e2e.operator_process import REPO
+REPO = Path(__file__).resolve().parents[3]
 
 CRD = REPO / "manifests" / "crds" / "fraudmodels.fraudops.io.yaml"
 SAMPLES = REPO / "manifests" / "samples"

@@ -2,11 +2,15 @@
 serving edit → unpin → restart during a gate → delete.
 
 The tests of this module share one FraudModel and run in file order, each checking one step of its
-life; the operator, the training Jobs and the serving pods are all real processes.
+life; the operator, the training Jobs and the serving pods are pods of the real node, from their
+images. Requests go to the serving Service by its DNS name (`DevCluster.service_url`); a check of
+what one pod serves goes through the API server's pod proxy.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from devcluster import DevCluster
 from devcluster.pytest_plugin import eventually
 
 from e2e.kube import SAMPLES, fraudmodel, get_json, kubectl, wait_for_status
@@ -45,10 +50,12 @@ class Story:
     """The shared FraudModel and what was measured on the way."""
 
     namespace: str
+    #: The serving Service's URL on the host (DNS name and kube-proxy on the node's side).
+    url: str
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def serving_ips(namespace: str) -> list[str]:
+def serving_pods(namespace: str) -> list[str]:
     pods = get_json(
         "pods",
         "-n",
@@ -57,7 +64,7 @@ def serving_ips(namespace: str) -> list[str]:
         f"fraudops.io/fraudmodel={NAME},app.kubernetes.io/component=serving",
     )["items"]
     return [
-        p["status"]["podIP"]
+        p["metadata"]["name"]
         for p in pods
         if not p["metadata"].get("deletionTimestamp")
         and any(
@@ -84,11 +91,14 @@ def jobs(namespace: str, component: str) -> list[dict[str, Any]]:
     return get_json("jobs", "-n", namespace, "-l", selector)["items"]
 
 
+def served_version(namespace: str, pod: str) -> str:
+    """What one serving pod has loaded, asked through the API server's proxy to the pod."""
+    path = f"/api/v1/namespaces/{namespace}/pods/{pod}:8080/proxy/model"
+    return str(json.loads(kubectl("get", "--raw", path).stdout)["version"])
+
+
 def served_versions(namespace: str) -> list[str]:
-    return [
-        str(httpx.get(f"http://{ip}:8080/model", timeout=10).json()["version"])
-        for ip in serving_ips(namespace)
-    ]
+    return sorted(served_version(namespace, pod) for pod in serving_pods(namespace))
 
 
 def patch_spec(namespace: str, spec: str) -> int:
@@ -103,10 +113,10 @@ def condition(status: dict[str, Any], type_: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def story(operator: Any) -> Iterator[Story]:
+def story(operator: Any, devcluster: DevCluster) -> Iterator[Story]:
     namespace = f"e2e-lifecycle-{int(time.time()) % 100000}"
     kubectl("create", "namespace", namespace)
-    story = Story(namespace)
+    story = Story(namespace, devcluster.service_url(f"{NAME}-serving", namespace, 8080))
     started = time.monotonic()
     kubectl("apply", "-n", namespace, "-f", str(SAMPLES / "minimal.yaml"))
     eventually(lambda: jobs_of_generation(namespace, 1), "the first training Job", timeout=60)
@@ -140,9 +150,8 @@ def test_kubectl_get_fm_shows_the_columns_at_a_glance(story: Story) -> None:
     assert "fraud-minimal-serving" in row
 
 
-def test_a_serving_pod_answers_a_prediction(story: Story) -> None:
-    ip = serving_ips(story.namespace)[0]
-    answer = httpx.post(f"http://{ip}:8080/predict", json=TRANSACTION, timeout=10)
+def test_the_serving_service_answers_a_prediction_by_its_dns_name(story: Story) -> None:
+    answer = httpx.post(f"{story.url}/predict", json=TRANSACTION, timeout=10)
     assert answer.status_code == 200
     body = answer.json()
     assert 0.0 <= body["fraud_probability"] <= 1.0
@@ -151,19 +160,19 @@ def test_a_serving_pod_answers_a_prediction(story: Story) -> None:
 
 
 def test_a_spec_change_serves_version_2_without_a_failed_request(story: Story) -> None:
-    ips = serving_ips(story.namespace)
     failures: list[str] = []
     versions: set[str] = set()
     stop = threading.Event()
 
     def hammer() -> None:
-        with httpx.Client(timeout=10) as client:
+        # A connection per request, as many clients behind a Service do: each is routed afresh.
+        with httpx.Client(timeout=10, headers={"Connection": "close"}) as client:
             n = 0
             while not stop.is_set():
                 n += 1
                 try:
                     answer = client.post(
-                        f"http://{ips[n % len(ips)]}:8080/predict",
+                        f"{story.url}/predict",
                         json={**TRANSACTION, "transaction_id": f"load-{n}"},
                     )
                     if answer.status_code != 200:
@@ -217,8 +226,7 @@ def test_a_model_failing_the_gate_leaves_the_champion_serving(story: Story) -> N
     assert "validation.minPrAuc" in validated["message"]
     assert status["championVersion"] == "2"
     assert status["phase"] == "Ready"
-    ip = serving_ips(story.namespace)[0]
-    assert httpx.get(f"http://{ip}:8080/model", timeout=10).json()["version"] == "2"
+    assert set(served_versions(story.namespace)) == {"2"}
     events = kubectl(
         "get", "events", "-n", story.namespace, "--field-selector", f"involvedObject.name={NAME}"
     ).stdout
@@ -246,7 +254,7 @@ def test_a_serving_only_edit_adds_replicas_without_a_new_job_and_keeps_the_pin(
     trainings = sorted(j["metadata"]["name"] for j in jobs(story.namespace, "training"))
 
     patch_spec(story.namespace, '{"serving": {"minReplicas": 2}}')
-    eventually(lambda: len(serving_ips(story.namespace)) == 2, "a second ready serving pod", 180)
+    eventually(lambda: len(serving_pods(story.namespace)) == 2, "a second ready serving pod", 180)
     status = wait_for_status(
         story.namespace, NAME, lambda s: s.get("phase") == "Ready", "Ready on two pods"
     )
@@ -278,6 +286,57 @@ def test_removing_the_pin_serves_the_policys_champion_again(story: Story) -> Non
     eventually(lambda: served_versions(story.namespace) == ["2", "2"], "both pods on version 2")
 
 
+def hpa_status(namespace: str) -> dict[str, Any]:
+    (hpa,) = get_json("hpa", "-n", namespace, "-l", f"fraudops.io/fraudmodel={NAME}")["items"]
+    return hpa.get("status", {})
+
+
+def test_load_through_the_service_scales_serving_out_and_quiet_scales_it_back_in(
+    story: Story,
+) -> None:
+    patch_spec(
+        story.namespace,
+        '{"serving": {"minReplicas": 1, "maxReplicas": 2, "targetCPUUtilizationPercentage": 30}}',
+    )
+    eventually(lambda: len(serving_pods(story.namespace)) == 1, "back to one serving pod", 240)
+    stop = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(timeout=10) as client:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                with contextlib.suppress(httpx.HTTPError):
+                    client.post(
+                        f"{story.url}/predict",
+                        json={**TRANSACTION, "transaction_id": f"hpa-{threading.get_ident()}-{n}"},
+                    )
+
+    loaders = [threading.Thread(target=load) for _ in range(4)]
+    started = time.monotonic()
+    for loader in loaders:
+        loader.start()
+    try:
+        eventually(
+            lambda: hpa_status(story.namespace).get("desiredReplicas", 0) >= 2,
+            "the HPA to ask for a second serving pod",
+            timeout=300,
+        )
+        story.timings["load_to_scale_out_s"] = time.monotonic() - started
+        eventually(lambda: len(serving_pods(story.namespace)) == 2, "two ready serving pods", 180)
+    finally:
+        stop.set()
+        for loader in loaders:
+            loader.join()
+
+    eventually(
+        lambda: hpa_status(story.namespace).get("desiredReplicas") == 1,
+        "the HPA to scale back in once the load stopped",
+        timeout=300,
+    )
+    eventually(lambda: len(serving_pods(story.namespace)) == 1, "one serving pod again", 120)
+
+
 def test_an_operator_killed_during_a_gate_job_makes_one_gate_job_and_one_decision(
     story: Story, operator: Any
 ) -> None:
@@ -291,7 +350,6 @@ def test_an_operator_killed_during_a_gate_job_makes_one_gate_job_and_one_decisio
         timeout=600,
     )
     operator.kill()
-    operator.start()
     status = wait_for_status(
         story.namespace,
         NAME,
