@@ -86,15 +86,19 @@ binary_image() {
 }
 
 # --- the components -----------------------------------------------------------------------------
-# Two keys: the stack (base, Dockerfile, dependency groups) and the code (the project's packages).
-# buildah builds the `<component>-stack` target only when the stack key changes; the code goes on
-# top as one layer made by hack/images/code_layer.py in seconds (the Dockerfile's last step, done
-# without copying the root filesystem once per step as buildah does on vfs).
-stack_key="$(
+# Two keys: the stack (base, Dockerfile, the component's resolved dependency group) and the code
+# (the project's packages). buildah builds the `<component>-stack` target only when its stack key
+# changes — an edit of pyproject.toml that leaves the group's requirements alone keeps it; the
+# code goes on top as one layer made by hack/images/code_layer.py in seconds (the Dockerfile's
+# last step, done without copying the root filesystem once per step as buildah does on vfs).
+stack_key() {
   cd "$repo"
-  { echo "$base_ref"; sha256sum Dockerfile .dockerignore pyproject.toml hack/images/requirements.py; } |
-    sha256sum | cut -c1-16
-)"
+  {
+    echo "$base_ref"
+    sha256sum Dockerfile .dockerignore hack/images/requirements.py
+    python3 hack/images/requirements.py pyproject.toml "$1"
+  } | sha256sum | cut -c1-16
+}
 code_key="$(
   cd "$repo"
   find pyproject.toml training-jobs inference operator manifests/crds -type f \
@@ -112,6 +116,7 @@ for component in "${components[@]}"; do
     continue
   fi
   ref="$registry/fraudops-$component:$version"
+  stack_key="$(stack_key "$component")"
   stack="$IMAGES_DIR/fraudops-$component-stack-$stack_key.oci.tar"
   archive="$IMAGES_DIR/fraudops-$component-$stack_key-$code_key.oci.tar"
   if [[ ! -s "$stack" ]]; then
