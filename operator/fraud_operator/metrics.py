@@ -51,6 +51,10 @@ POLICY_GAUGES = {
         "fraudops_monitoring_min_precision",
         "Policy's minPrecision",
     ),
+    ("performance", "minLabelledRows"): (
+        "fraudops_monitoring_min_labelled_rows",
+        "Policy's minLabelledRows",
+    ),
 }
 #: Errors the reconcile expects now and then (retried sooner), started at zero like the counters
 #: of each FraudModel so that their first occurrence is an increase.

@@ -155,13 +155,14 @@ def test_the_retraining_policy_is_exported_beside_the_monitoring_gauges() -> Non
     body = stored("cards", "Ready", "1")
     body["spec"]["retraining"] = {
         "drift": {"psiThreshold": 0.2},
-        "performance": {"minPrecision": 0.85},
+        "performance": {"minPrecision": 0.85, "minLabelledRows": 500},
     }
 
     metrics.observe(body)
 
     assert sample(metrics, "fraudops_monitoring_drift_threshold", **FM) == 0.2
     assert sample(metrics, "fraudops_monitoring_min_precision", **FM) == 0.85
+    assert sample(metrics, "fraudops_monitoring_min_labelled_rows", **FM) == 500
 
 
 # Counters of transitions, through real reconciles
