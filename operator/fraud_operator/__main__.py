@@ -27,7 +27,16 @@ def run() -> None:
         logging.getLogger("fraud_operator").error("configuration: %s", error)
         sys.exit(2)
     if config.metrics_port:
-        serve(METRICS, config.metrics_port)
+        try:
+            serve(METRICS, config.metrics_port, config.metrics_host)
+        except OSError as error:
+            # Reconciling matters more than being watched: say so loudly and carry on.
+            logging.getLogger("fraud_operator").error(
+                "metrics: cannot serve on %s:%s (%s); set FRAUDOPS_METRICS_PORT (0: none)",
+                config.metrics_host,
+                config.metrics_port,
+                error,
+            )
     namespace = os.environ.get("FRAUDOPS_WATCH_NAMESPACE")
     kopf.run(
         standalone=True,

@@ -48,7 +48,9 @@ class OperatorConfig:
     job_ttl_seconds: int = 86_400
     operator_namespace: str = "fraudops-system"
     allowed_tracking_uris: tuple[str, ...] = ()
-    #: Where ``/metrics`` is served (FRAUDOPS_METRICS_PORT); 0 serves none.
+    #: Where ``/metrics`` is served (FRAUDOPS_METRICS_HOST, FRAUDOPS_METRICS_PORT); port 0
+    #: serves none.
+    metrics_host: str = "0.0.0.0"
     metrics_port: int = 8080
 
     def tracking_uri_allowed(self, uri: str) -> bool:
@@ -89,6 +91,7 @@ class OperatorConfig:
             allowed_tracking_uris=tuple(
                 uri.strip() for uri in env.get(ALLOWED_TRACKING_URIS, "").split(",") if uri.strip()
             ),
+            metrics_host=env.get("FRAUDOPS_METRICS_HOST", defaults.metrics_host),
             metrics_port=_port(env, "FRAUDOPS_METRICS_PORT", defaults.metrics_port),
         )
 
