@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from wsgiref.simple_server import WSGIServer
@@ -104,10 +104,10 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def phase_counts(objects: Mapping[str, Seen] | list[Seen]) -> dict[tuple[str, str], int]:
+def phase_counts(objects: Iterable[Seen]) -> dict[tuple[str, str], int]:
     """FraudModels per (namespace, phase): every known phase of every namespace seen, zeros too,
     so that a phase emptied shows 0 rather than vanishing."""
-    items = list(objects.values()) if isinstance(objects, Mapping) else list(objects)
+    items = list(objects)
     counts = {(o.namespace, p): 0 for o in items for p in phases()}
     for o in items:
         if o.phase:
