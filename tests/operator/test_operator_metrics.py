@@ -13,7 +13,16 @@ import httpx
 import pytest
 from crd_defaults import fraud_model
 from fakes import Scenario
-from fraud_operator.metrics import OperatorMetrics, phase_counts, phases, seen, serve, transitions
+from fraud_operator.main import observed
+from fraud_operator.metrics import (
+    METRICS,
+    OperatorMetrics,
+    phase_counts,
+    phases,
+    seen,
+    serve,
+    transitions,
+)
 from fraud_operator.registry import RegistryUnavailable
 from prometheus_client import CollectorRegistry
 
@@ -307,3 +316,15 @@ def test_the_exporter_serves_the_metrics_in_prometheus_text_format() -> None:
     assert 'fraudops_operator_fraudmodels{fraudmodel_namespace="risk",phase="Ready"} 1.0' in text
     assert 'fraudops_monitoring_drift_score{fraudmodel="cards",fraudmodel_namespace="risk"}' in text
     assert "fraudops_operator_reconcile_duration_seconds_bucket" in text
+
+
+def test_the_watch_handler_feeds_the_operators_gauges_and_a_deletion_empties_them() -> None:
+    body = stored("watched", "Deploying", "watch-uid", namespace="watch-test")
+    labels = {"fraudmodel_namespace": "watch-test", "phase": "Deploying"}
+
+    observed(event={"type": None, "object": body}, body=body)
+    listed = METRICS.registry.get_sample_value("fraudops_operator_fraudmodels", labels)
+    observed(event={"type": "DELETED", "object": body}, body=body)
+
+    assert listed == 1
+    assert METRICS.registry.get_sample_value("fraudops_operator_fraudmodels", labels) is None
