@@ -1,8 +1,9 @@
-"""The model dashboard: live precision and recall from confirmed outcomes, label lag, scores."""
+"""The model dashboard: live precision and recall from confirmed outcomes, label lag, scores; the
+monitoring pass's drift and live metrics, gate outcomes and cost saved (from the operator)."""
 
 from __future__ import annotations
 
-from fraudops_dashboards.panels import SCOPE, DashboardSpec, PanelSpec, Query
+from fraudops_dashboards.panels import FM_SCOPE, SCOPE, DashboardSpec, PanelSpec, Query
 
 FEEDBACK = "fraudops_feedback_total"
 LABEL_LAG = "fraudops_label_lag_seconds"
@@ -108,6 +109,74 @@ DASHBOARD = DashboardSpec(
                     ),
                     unit="percentunit",
                     max_value=1,
+                ),
+            ),
+        ),
+        (
+            "Monitoring pass, gate and cost",
+            (
+                PanelSpec(
+                    title="Drift score per model",
+                    description="Largest PSI (features and score) of each FraudModel's last "
+                    "monitoring pass (status.monitoring.driftScore); FraudOpsDriftAbovePolicy "
+                    "fires at the model's retraining.drift.psiThreshold (0.25 without one).",
+                    queries=(
+                        Query(
+                            f"max by (fraudmodel_namespace, fraudmodel) "
+                            f"(fraudops_monitoring_drift_score{{{FM_SCOPE}}})",
+                            "{{fraudmodel_namespace}}/{{fraudmodel}}",
+                        ),
+                    ),
+                    awaits="fraudops_monitoring_drift_score",
+                ),
+                PanelSpec(
+                    title="Monitored live precision and recall",
+                    description="Live precision (flagged labelled rows that were fraud) and "
+                    "recall (labelled frauds flagged) of each FraudModel's last monitoring pass; "
+                    "FraudOpsMonitorPrecisionBelowPolicy fires below its minPrecision.",
+                    queries=(
+                        Query(
+                            f"max by (fraudmodel_namespace, fraudmodel) "
+                            f"(fraudops_monitoring_live_precision{{{FM_SCOPE}}})",
+                            "{{fraudmodel_namespace}}/{{fraudmodel}} precision",
+                        ),
+                        Query(
+                            f"max by (fraudmodel_namespace, fraudmodel) "
+                            f"(fraudops_monitoring_live_recall{{{FM_SCOPE}}})",
+                            "{{fraudmodel_namespace}}/{{fraudmodel}} recall",
+                        ),
+                    ),
+                    unit="percentunit",
+                    max_value=1,
+                    awaits="fraudops_monitoring_live_precision",
+                ),
+                PanelSpec(
+                    title="Gate outcomes in the last day",
+                    description="Candidate versions judged by the gate, by FraudModel: passed, "
+                    "failed (rejected) or error (the gate Job failed); a failure or an error "
+                    "fires FraudOpsGateFailed.",
+                    queries=(
+                        Query(
+                            "sum by (fraudmodel_namespace, fraudmodel, outcome) "
+                            f"(outcome:fraudops_operator_gate_decisions:increase1d{{{FM_SCOPE}}})",
+                            "{{fraudmodel_namespace}}/{{fraudmodel}} {{outcome}}",
+                            instant=True,
+                        ),
+                    ),
+                    kind="table",
+                ),
+                PanelSpec(
+                    title="Cost saved per day (estimate)",
+                    description="Confirmed frauds declined times 122.21 (the ULB data set's "
+                    "average fraud amount) minus legitimate transactions declined times 5 (an "
+                    "assumed cost of a false decline), over the last day, by model version.",
+                    queries=(
+                        Query(
+                            f"version:fraudops_cost_saved:increase1d{{{SCOPE}}}",
+                            "v{{model_version}}",
+                        ),
+                    ),
+                    unit="short",
                 ),
             ),
         ),

@@ -21,6 +21,8 @@ from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 DATASOURCE = dashboard_models.DataSourceRef(type_val="prometheus", uid="${datasource}")
 #: The label filter of every query: the namespace and scoring service picked at the top.
 SCOPE = 'namespace=~"$namespace", job=~"$job"'
+#: The filter of the operator's per-FraudModel series (its scrape's ``namespace`` is its own).
+FM_SCOPE = 'fraudmodel_namespace=~"$namespace"'
 #: Routes that score transactions (route templates, as the service labels them).
 SCORING_ROUTES = "/predict(/batch)?|/v2/models/.+/infer"
 

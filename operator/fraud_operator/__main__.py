@@ -10,10 +10,11 @@ import kopf
 
 import fraud_operator.main  # noqa: F401  (registers the handlers)
 from fraud_operator.config import ConfigError, OperatorConfig
+from fraud_operator.metrics import METRICS, serve
 
 
 def run() -> None:
-    """Start kopf with a liveness endpoint; logs as plain lines for ``kubectl logs``."""
+    """Start kopf with a liveness endpoint and ``/metrics``; logs as plain lines (kubectl logs)."""
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -21,10 +22,21 @@ def run() -> None:
     # One line per registry request would drown the handlers' own lines; failures still show.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        OperatorConfig.from_env()  # read again at start-up; a wrong variable stops us here
+        config = OperatorConfig.from_env()  # read again at start-up; a wrong variable stops us here
     except ConfigError as error:
         logging.getLogger("fraud_operator").error("configuration: %s", error)
         sys.exit(2)
+    if config.metrics_port:
+        try:
+            serve(METRICS, config.metrics_port, config.metrics_host)
+        except OSError as error:
+            # Reconciling matters more than being watched: say so loudly and carry on.
+            logging.getLogger("fraud_operator").error(
+                "metrics: cannot serve on %s:%s (%s); set FRAUDOPS_METRICS_PORT (0: none)",
+                config.metrics_host,
+                config.metrics_port,
+                error,
+            )
     namespace = os.environ.get("FRAUDOPS_WATCH_NAMESPACE")
     kopf.run(
         standalone=True,

@@ -48,6 +48,10 @@ class OperatorConfig:
     job_ttl_seconds: int = 86_400
     operator_namespace: str = "fraudops-system"
     allowed_tracking_uris: tuple[str, ...] = ()
+    #: Where ``/metrics`` is served (FRAUDOPS_METRICS_HOST, FRAUDOPS_METRICS_PORT); port 0
+    #: serves none.
+    metrics_host: str = "0.0.0.0"
+    metrics_port: int = 8080
 
     def tracking_uri_allowed(self, uri: str) -> bool:
         """Whether a FraudModel may use the MLflow server at ``uri`` (trailing "/" ignored)."""
@@ -87,6 +91,8 @@ class OperatorConfig:
             allowed_tracking_uris=tuple(
                 uri.strip() for uri in env.get(ALLOWED_TRACKING_URIS, "").split(",") if uri.strip()
             ),
+            metrics_host=env.get("FRAUDOPS_METRICS_HOST", defaults.metrics_host),
+            metrics_port=_port(env, "FRAUDOPS_METRICS_PORT", defaults.metrics_port),
         )
 
 
@@ -111,3 +117,13 @@ def _seconds(env: Mapping[str, str], variable: str, default: int) -> int:
     if seconds < 0:
         raise ConfigError(f"{variable}: expected a whole number of seconds >= 0, got {raw!r}")
     return seconds
+
+
+def _port(env: Mapping[str, str], variable: str, default: int) -> int:
+    raw = env.get(variable)
+    if raw is None:
+        return default
+    port = int(raw) if raw.isdigit() else -1
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"{variable}: expected a port number from 0 to 65535, got {raw!r}")
+    return port

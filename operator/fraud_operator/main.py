@@ -21,6 +21,7 @@ import kopf
 
 from fraud_operator.cluster import Cluster, ClusterBusy, load_config
 from fraud_operator.config import OperatorConfig
+from fraud_operator.metrics import METRICS
 from fraud_operator.naming import GROUP, PLURAL, VERSION
 from fraud_operator.reconcile import World, reconcile
 from fraud_operator.registry import Registry, RegistryUnavailable
@@ -83,7 +84,7 @@ async def _reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo) -> Non
     lock = memo.locks.setdefault(body.metadata.uid, asyncio.Lock())
     async with lock:
         try:
-            new = await reconcile(memo.world, body, memo.config)
+            new = await METRICS.measured(body, lambda: reconcile(memo.world, body, memo.config))
         except RegistryUnavailable as error:
             raise kopf.TemporaryError(f"MLflow registry unavailable: {error}", delay=15) from error
         except ClusterBusy as error:
@@ -162,6 +163,16 @@ async def on_timer(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any
 async def on_settled_timer(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
     """The same reconcile, seldom: notices a scheduled retraining or an outside promotion."""
     await _reconcile(body, patch, memo)
+
+
+@kopf.on.event(GROUP, VERSION, PLURAL)
+def observed(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
+    """Every FraudModel the watch lists or changes feeds the metrics' gauges (phase,
+    monitoring), so they are right after a restart without waiting for a reconcile."""
+    if event.get("type") == "DELETED":
+        METRICS.forget(body)
+    else:
+        METRICS.observe(body)
 
 
 @kopf.on.probe(id="fraudmodels")

@@ -317,6 +317,24 @@ def test_with_the_prometheus_operator_a_pod_monitor_scrapes_serving_pods_everywh
     assert [e["port"] for e in monitor["podMetricsEndpoints"]] == ["http", "http1"]
 
 
+def test_with_the_prometheus_operator_a_pod_monitor_scrapes_the_operators_metrics_port() -> None:
+    objects = render(
+        "values-eks.yaml",
+        EKS_REQUIRED,
+        "--api-versions",
+        "monitoring.coreos.com/v1/PodMonitor",
+    )
+    operator = named(objects, "Deployment", "fraudops-operator")["spec"]["template"]
+    (container,) = operator["spec"]["containers"]
+
+    monitor = named(objects, "PodMonitor", "fraudops-operator")["spec"]
+
+    assert monitor["selector"]["matchLabels"].items() <= operator["metadata"]["labels"].items()
+    assert [e["port"] for e in monitor["podMetricsEndpoints"]] == ["metrics"]
+    assert {"name": "metrics", "containerPort": 8080, "protocol": "TCP"} in container["ports"]
+    assert operator["metadata"]["annotations"]["prometheus.io/port"] == "8080"
+
+
 def test_without_the_prometheus_operator_no_pod_monitor_is_rendered(
     default: list[dict[str, Any]],
 ) -> None:

@@ -1,5 +1,6 @@
-"""Fixtures of the observability tests: a real scoring process under a bounded burst of load,
-scraped by Debian's Prometheus evaluating the chart's rules file.
+"""Fixtures of the observability tests: a real scoring process under a bounded burst of load and
+the operator's real exporter told a FraudModel's story (operator_story.py), both scraped by
+Debian's Prometheus evaluating the chart's rules file.
 
 The service is started the way the serving tests start it (tests/inference/live_service.py),
 against the harness's real Redis and PostgreSQL.
@@ -28,6 +29,7 @@ from localservices.prometheus_server import PrometheusServer, started_prometheus
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
 from live_service import launch
 from observed_service import ADMIN_TOKEN, ObservedService
+from operator_story import OPERATOR_JOB, OperatorStory
 from promtool import RULES_FILE
 from traffic import burst, report_outcomes
 
@@ -92,28 +94,40 @@ def observed(
         LOG_LEVEL="warning",
     )
     prometheus = None
+    story = OperatorStory()
     try:
         service.wait_until("/readyz", 200)
         prometheus = started_prometheus(
-            {SCRAPE_JOB: [service.url.removeprefix("http://")]}, [RULES_FILE]
+            {SCRAPE_JOB: [service.url.removeprefix("http://")], OPERATOR_JOB: [story.address]},
+            [RULES_FILE],
         )
         # Rates need a sample from before the burst and one from after it; on a busy machine
         # a scrape can time out, so both are waited for rather than assumed.
-        wait_until(
-            lambda: bool(prometheus.query(f'up{{job="{SCRAPE_JOB}"}} == 1')),
-            SCRAPE_TIMEOUT_S,
-            "a first scrape of the service",
-        )
+        for job in (SCRAPE_JOB, OPERATOR_JOB):
+            wait_until(
+                lambda job=job: bool(prometheus.query(f'up{{job="{job}"}} == 1')),
+                SCRAPE_TIMEOUT_S,
+                f"a first scrape of {job}",
+            )
         started_at = time.time()
         traffic = burst(service.url, stream, seconds, wave=seconds > WAVE_AFTER_S)
         feedback_rows = report_outcomes(service.url, traffic, LEGIT_FEEDBACK, ADMIN_TOKEN)
+        told = story.tell()
         wait_until(
             lambda: scraped(prometheus, "sum(fraudops_predictions_total)", len(traffic.outcomes)),
             SCRAPE_TIMEOUT_S,
             "a scrape of every scored transaction",
         )
-        yield ObservedService(service, prometheus, traffic, feedback_rows, started_at, time.time())
+        wait_until(
+            lambda: scraped(prometheus, "sum(fraudops_operator_reconciles_total)", told.reconciles),
+            SCRAPE_TIMEOUT_S,
+            "a scrape of every reconcile the operator was told",
+        )
+        yield ObservedService(
+            service, prometheus, traffic, feedback_rows, started_at, time.time(), story, told
+        )
     finally:
         if prometheus is not None:
             prometheus.close()
+        story.close()
         service.stop()

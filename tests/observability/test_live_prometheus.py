@@ -1,6 +1,7 @@
 """Every dashboard panel and every recording rule, evaluated by a real Prometheus scraping a real
-scoring process under load: none is empty, except panels marked as waiting for a metric that
-nothing exports yet (each is checked to be empty, so a stale mark fails, and reported as skipped).
+scoring process under load and the operator's real exporter told a FraudModel's story: none is
+empty, except panels marked as waiting for a metric that nothing exports yet (each is checked to
+be empty, so a stale mark fails, and reported as skipped).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from fraudops_dashboards.promql import as_promql
 from fraudops_dashboards.snapshot import render
 from localservices.ports import wait_until
 from observed_service import ADMIN_TOKEN, ObservedService
+from operator_story import OPERATOR_JOB
 from promtool import alerting_rules, recording_rules
 from traffic import Traffic, burst
 
@@ -160,6 +162,27 @@ def test_every_panel_query_returns_data(
     assert all(finite(result) for result in results), f"{panel['title']}: {results}"
 
 
+def about_serving(alert: dict[str, Any]) -> bool:
+    """Whether an alert is about the scoring service (not the operator, nor a FraudModel)."""
+    return "fraudmodel" not in alert["labels"] and alert["labels"].get("job") != OPERATOR_JOB
+
+
+def serving_alerts(observed: ObservedService) -> list[dict[str, Any]]:
+    """Active alerts about the scoring service."""
+    return [a for a in observed.prometheus.api("alerts")["alerts"] if about_serving(a)]
+
+
+def operator_alerts(observed: ObservedService) -> dict[str, str]:
+    """State of every active alert about the operator or a FraudModel, by name."""
+    alerts = observed.prometheus.api("alerts")["alerts"]
+    return {a["labels"]["alertname"]: a["state"] for a in alerts if not about_serving(a)}
+
+
+def scraped_value(observed: ObservedService, expr: str) -> float:
+    (series,) = observed.prometheus.query(expr)
+    return float(series["value"][1])
+
+
 def precision_policy_breached(traffic: Traffic) -> bool:
     """Whether the burst's own declines and their confirmed outcomes breach the live-precision
     alert's policy, by the floor and minimum count written in the rule itself."""
@@ -176,7 +199,7 @@ def test_a_healthy_service_under_load_raises_no_alert_but_what_its_labels_say(
 ) -> None:
     """Serving is healthy, so nothing fires; live precision is judged on the outcomes the test
     reported, so its alert is pending exactly when those declines breach the policy."""
-    alerts = settled.prometheus.api("alerts")["alerts"]
+    alerts = serving_alerts(settled)
     expected = (
         [("FraudOpsLivePrecisionBelowPolicy", "pending")]
         if precision_policy_breached(settled.traffic)
@@ -184,6 +207,46 @@ def test_a_healthy_service_under_load_raises_no_alert_but_what_its_labels_say(
     )
 
     assert [(alert["labels"]["alertname"], alert["state"]) for alert in alerts] == expected
+
+
+def test_the_operators_exporter_was_scraped_with_every_event_of_its_story(
+    settled: ObservedService,
+) -> None:
+    """The counters Prometheus holds are the transitions the real reconciles made."""
+    told = settled.told
+    fm = 'fraudmodel_namespace="risk", fraudmodel="cards"'
+
+    def total(metric: str, labels: str = "") -> float:
+        return scraped_value(settled, f"sum(fraudops_operator_{metric}_total{{{labels}}})")
+
+    assert total("reconciles") == told.reconciles
+    assert total("reconcile_errors", 'reason="RegistryUnavailable"') == told.errors
+    assert {o: total("training_jobs", f'{fm}, outcome="{o}"') for o in told.training} == (
+        told.training
+    )
+    assert {o: total("gate_decisions", f'{fm}, outcome="{o}"') for o in told.gate} == told.gate
+    assert total("promotions", fm) == told.promotions
+    assert scraped_value(settled, 'fraudops_operator_fraudmodels{phase="Ready"}') == 1
+    assert scraped_value(settled, f"fraudops_monitoring_drift_score{{{fm}}}") == 0.41
+
+
+def test_the_operators_events_raise_their_alerts_and_nothing_else(
+    settled: ObservedService,
+) -> None:
+    """A failed training Job and a rejected candidate fire at once; the monitoring pass's drift
+    and low precision wait out their 5 minutes as pending; the one reconcile error in the story
+    stays under the error alert's 10%."""
+    told = settled.told
+    expected = {
+        "FraudOpsTrainingFailed": "firing",
+        "FraudOpsGateFailed": "firing",
+        "FraudOpsDriftAbovePolicy": "pending",
+        "FraudOpsMonitorPrecisionBelowPolicy": "pending",
+    }
+    if told.errors / told.reconciles > 0.1:
+        expected["FraudOpsOperatorReconcileErrors"] = "pending"
+
+    assert operator_alerts(settled) == expected
 
 
 def test_the_serving_dashboard_draws_every_panel_from_prometheus_data(
@@ -203,9 +266,8 @@ def test_the_serving_dashboard_draws_every_panel_from_prometheus_data(
 
 
 def firing(observed: ObservedService) -> set[str]:
-    """Names of the alerts firing now."""
-    alerts = observed.prometheus.api("alerts")["alerts"]
-    return {alert["labels"]["alertname"] for alert in alerts if alert["state"] == "firing"}
+    """Names of the serving alerts firing now."""
+    return {a["labels"]["alertname"] for a in serving_alerts(observed) if a["state"] == "firing"}
 
 
 def test_a_failed_reload_fires_model_load_failed_and_nothing_else(
@@ -233,9 +295,8 @@ def test_a_failed_reload_fires_model_load_failed_and_nothing_else(
 
 
 def alert_states(observed: ObservedService) -> dict[str, str]:
-    """State (pending or firing) of every active alert, by name."""
-    alerts = observed.prometheus.api("alerts")["alerts"]
-    return {alert["labels"]["alertname"]: alert["state"] for alert in alerts}
+    """State (pending or firing) of every active serving alert, by name."""
+    return {a["labels"]["alertname"]: a["state"] for a in serving_alerts(observed)}
 
 
 def degraded_total(observed: ObservedService) -> float:

@@ -15,6 +15,7 @@ from typing import Any
 
 from crd_defaults import fraud_model
 from fraud_operator.config import OperatorConfig
+from fraud_operator.metrics import OperatorMetrics
 from fraud_operator.observed import Serving
 from fraud_operator.reconcile import World, reconcile
 from fraud_operator.registry import VersionInfo
@@ -230,6 +231,13 @@ class Scenario:
         """One pass, its status patch merged into the status as kopf would patch it."""
         body = {**self.fm, "status": self.status}
         self.status = {**self.status, **asyncio.run(reconcile(self.world, body, config))}
+        return self.status
+
+    def measured(self, metrics: OperatorMetrics, config: OperatorConfig = CONFIG) -> dict[str, Any]:
+        """One pass through the operator's metrics, as the kopf handlers run it."""
+        body = {**self.fm, "status": self.status}
+        new = asyncio.run(metrics.measured(body, lambda: reconcile(self.world, body, config)))
+        self.status = {**self.status, **new}
         return self.status
 
     def edit(self, **spec: Any) -> None:

@@ -40,3 +40,21 @@ def test_one_variable_given_both_plain_and_from_a_secret_is_an_error() -> None:
 def test_a_job_ttl_that_is_not_whole_seconds_is_an_error_naming_it(value: str) -> None:
     with pytest.raises(ConfigError, match="FRAUDOPS_JOB_TTL_SECONDS"):
         OperatorConfig.from_env({"FRAUDOPS_JOB_TTL_SECONDS": value})
+
+
+def test_the_metrics_port_defaults_to_8080_and_0_turns_the_exporter_off() -> None:
+    assert OperatorConfig.from_env({}).metrics_port == 8080
+    assert OperatorConfig.from_env({"FRAUDOPS_METRICS_PORT": "0"}).metrics_port == 0
+
+
+def test_the_metrics_are_served_on_every_interface_unless_a_host_is_named() -> None:
+    assert OperatorConfig.from_env({}).metrics_host == "0.0.0.0"
+    assert OperatorConfig.from_env({"FRAUDOPS_METRICS_HOST": "127.0.0.1"}).metrics_host == (
+        "127.0.0.1"
+    )
+
+
+@pytest.mark.parametrize("value", ["http", "-1", "70000"])
+def test_a_metrics_port_that_is_no_port_number_is_an_error_naming_it(value: str) -> None:
+    with pytest.raises(ConfigError, match="FRAUDOPS_METRICS_PORT"):
+        OperatorConfig.from_env({"FRAUDOPS_METRICS_PORT": value})
