@@ -1,16 +1,21 @@
-"""Operator latency and footprint on the devcluster, measured in one run.
+"""Operator latency and footprint on the devcluster's real node, measured in one run.
 
-1. ``kubectl apply`` of the minimal sample → training Job created → Job complete → phase Ready,
-   with the training itself (the Job's start to completion) separated out.
-2. N FraudModels present (``--models 50 1000``: 50, then 950 more for 1,000), the operator
-   process's resident memory and CPU while its timers keep reconciling all of them (settled
-   objects once a minute, see ``fraud_operator.main``). They live in a namespace whose
-   ResourceQuota allows no pods, so each gets its training Job, which can start no pod and fails
-   at its 60 s deadline: every FraudModel goes Training → Failed with a reason, without a
-   thousand processes on two cores.
+The operator runs as the chart installs it (a pod from its image, under its own ServiceAccount),
+training Jobs and serving pods from theirs, MLflow/Redis/PostgreSQL offered to pods as Services.
 
-``--operator-src DIR`` runs the operator package found in DIR instead (e.g. an older commit's
-``operator/`` from ``git archive``), for a before/after table on the same cluster and services.
+1. ``kubectl apply`` of the minimal sample → training Job created; the Job's pod created →
+   container running (from the pod's own timestamps); the Job's start → complete; apply → Ready;
+   the first serving pod created → Ready (its readiness probe passes only once the model is
+   loaded and warmed).
+2. HPA reaction: load through the serving Service (by its DNS name) → the HPA asks for a second
+   pod, and → that pod is Ready.
+3. N FraudModels present (``--models 50 1000``), the operator pod's memory (working set, from the
+   kubelet's stats) and CPU while its timers keep reconciling all of them. They live in a
+   namespace whose ResourceQuota allows no pods, so each gets its training Job, which can start
+   no pod and fails at its 60 s deadline: every FraudModel goes Training → Failed with a reason.
+
+The pod runner these used to run on is retired; its figures (RUNNER) are printed beside, as
+measured on this machine before it went.
 
 Run: ``PYTHONPATH=hack .venv/bin/python benchmarks/bench_operator.py [--models 50 1000]``.
 """
@@ -19,17 +24,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import subprocess
-import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import psutil
-from devcluster import start, stop
+import httpx
+from devcluster import DevCluster, start, stop
+from devcluster.operator_install import (
+    OPERATOR_DEPLOYMENT,
+    SYSTEM_NAMESPACE,
+    expose_services,
+    install,
+)
 from localservices.mlflow_server import started_mlflow
 from localservices.postgres import started_postgres
 from localservices.redis_server import started_redis
@@ -37,6 +45,7 @@ from localservices.redis_server import started_redis
 REPO = Path(__file__).resolve().parents[1]
 CRD = REPO / "manifests" / "crds" / "fraudmodels.fraudops.io.yaml"
 SAMPLE = REPO / "manifests" / "samples" / "minimal.yaml"
+MODEL = "fraud-minimal"
 UNSCHEDULABLE = """apiVersion: fraudops.io/v1alpha1
 kind: FraudModel
 metadata: {{name: bench-{index:04d}}}
@@ -50,20 +59,35 @@ metadata: {name: no-pods}
 spec:
   hard: {pods: "0"}
 """
-
-
 #: Seconds the footprint is sampled: two periods of the settled objects' timer.
 WINDOW_S = 120
+#: The retired pod runner, same machine (2026-12-01, commit 3a3a888): `make demo`'s apply → Ready
+#: and benchmarks/bench_node.py's pod medians (its "Ready" = stack imported, no model loaded).
+RUNNER = {
+    "apply → Ready (s)": 47.0,
+    "training pod: created → running (s)": 0.24,
+    "serving pod: created → Ready (s)": 14.43,
+}
+TRANSACTION = {
+    "transaction_id": "bench-1",
+    "customer_id": "c-42",
+    "timestamp": "2026-01-20T12:00:00Z",
+    "amount": 129.99,
+    "merchant_id": "m-7",
+    "merchant_category": "electronics",
+    "merchant_country": "US",
+    "channel": "online",
+    "device_id": "d-1",
+    "lat": 40.7,
+    "lon": -74.0,
+    "home_lat": 40.7,
+    "home_lon": -74.0,
+    "home_country": "US",
+}
 
 
-def kubectl(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    return subprocess.run(
-        ["kubectl", *args], input=stdin, env=env, check=True, capture_output=True, text=True
-    ).stdout
-
-
-def get(env: dict[str, str], *args: str) -> Any:
-    return json.loads(kubectl(env, "get", *args, "-o", "json"))
+def get(cluster: DevCluster, *args: str) -> Any:
+    return json.loads(cluster.kubectl("get", *args, "-o", "json").stdout)
 
 
 def wait(predicate: Any, timeout: float = 900) -> float:
@@ -77,67 +101,139 @@ def wait(predicate: Any, timeout: float = 900) -> float:
 
 
 def seconds_between(first: str, second: str) -> float:
-    parse = lambda text: datetime.fromisoformat(text.replace("Z", "+00:00"))  # noqa: E731
+    def parse(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
     return (parse(second) - parse(first)).total_seconds()
 
 
-def phase(env: dict[str, str], namespace: str, name: str) -> str:
-    return get(env, "fm", name, "-n", namespace).get("status", {}).get("phase", "")
+def phase(cluster: DevCluster, namespace: str, name: str) -> str:
+    return get(cluster, "fm", name, "-n", namespace).get("status", {}).get("phase", "")
 
 
-def latency(env: dict[str, str]) -> dict[str, float]:
-    kubectl(env, "create", "namespace", "bench-latency")
-    kubectl(env, "apply", "-n", "bench-latency", "-f", str(SAMPLE))
-    job_created = wait(lambda: get(env, "jobs", "-n", "bench-latency")["items"])
-    ready = wait(lambda: phase(env, "bench-latency", "fraud-minimal") == "Ready") + job_created
-    job = get(env, "jobs", "-n", "bench-latency")["items"][0]["status"]
+def pods(cluster: DevCluster, namespace: str, component: str) -> list[dict[str, Any]]:
+    selector = f"fraudops.io/fraudmodel={MODEL},app.kubernetes.io/component={component}"
+    return get(cluster, "pods", "-n", namespace, "-l", selector)["items"]
+
+
+def ready_since(pod: dict[str, Any]) -> str | None:
+    for condition in pod["status"].get("conditions") or []:
+        if condition["type"] == "Ready" and condition["status"] == "True":
+            return condition["lastTransitionTime"]
+    return None
+
+
+def latency(cluster: DevCluster, namespace: str) -> dict[str, float]:
+    cluster.kubectl("create", "namespace", namespace)
+    cluster.kubectl("apply", "-n", namespace, "-f", str(SAMPLE))
+    job_created = wait(lambda: get(cluster, "jobs", "-n", namespace)["items"])
+    ready = wait(lambda: phase(cluster, namespace, MODEL) == "Ready") + job_created
+    job = get(cluster, "jobs", "-n", namespace, "-l", "app.kubernetes.io/component=training")
+    job_status = job["items"][0]["status"]
+    (train_pod,) = pods(cluster, namespace, "training")
+    running = train_pod["status"]["containerStatuses"][0]["state"]
+    started_at = (running.get("terminated") or running.get("running"))["startedAt"]
+    serving = min(pods(cluster, namespace, "serving"), key=lambda p: p["metadata"]["name"])
     return {
         "apply → Job created (s)": job_created,
-        "Job run: start → complete (s)": seconds_between(job["startTime"], job["completionTime"]),
+        "training pod: created → running (s)": seconds_between(
+            train_pod["metadata"]["creationTimestamp"], started_at
+        ),
+        "Job run: start → complete (s)": seconds_between(
+            job_status["startTime"], job_status["completionTime"]
+        ),
         "apply → Ready (s)": ready,
+        "serving pod: created → Ready (s)": seconds_between(
+            serving["metadata"]["creationTimestamp"], ready_since(serving) or ""
+        ),
     }
 
 
-def started_up(operator: psutil.Process, steady_s: float = 5.0) -> None:
-    """Wait until the operator's RSS has not moved by 1 MiB for ``steady_s``: imports done,
-    kopf's watches open, so "before any FraudModel" is the started operator, not a bare
-    interpreter."""
-    last, since = operator.memory_info().rss, time.monotonic()
-    while time.monotonic() - since < steady_s:
-        time.sleep(0.5)
-        rss = operator.memory_info().rss
-        if abs(rss - last) > 2**20:
-            last, since = rss, time.monotonic()
+def scale_out(cluster: DevCluster, namespace: str) -> dict[str, float]:
+    """Load through the Service until the HPA adds a pod; seconds to its decision and to Ready."""
+    patch = {"spec": {"serving": {"maxReplicas": 2, "targetCPUUtilizationPercentage": 30}}}
+    cluster.kubectl("patch", "fm", MODEL, "-n", namespace, "--type=merge", "-p", json.dumps(patch))
+    url = cluster.service_url(f"{MODEL}-serving", namespace, 8080)
+    stop_load = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(timeout=10) as client:
+            while not stop_load.is_set():
+                try:
+                    client.post(f"{url}/predict", json=TRANSACTION)
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        decided = wait(
+            lambda: (
+                get(cluster, "hpa", "-n", namespace)["items"][0]["status"].get("desiredReplicas", 0)
+                >= 2
+            ),
+            timeout=600,
+        )
+        ready = decided + wait(
+            lambda: sum(bool(ready_since(p)) for p in pods(cluster, namespace, "serving")) >= 2,
+            timeout=300,
+        )
+    finally:
+        stop_load.set()
+        for thread in threads:
+            thread.join()
+    return {
+        "HPA: load start → second pod asked for (s)": decided,
+        "HPA: load start → second pod Ready (s)": ready,
+    }
 
 
-def footprint(env: dict[str, str], operator: psutil.Process, counts: list[int]) -> dict[str, float]:
-    kubectl(env, "create", "namespace", "bench-many")
-    kubectl(env, "apply", "-n", "bench-many", "-f", "-", stdin=NO_PODS_QUOTA)
-    rows = {"operator RSS before any FraudModel (MiB)": operator.memory_info().rss / 2**20}
+def operator_usage(cluster: DevCluster) -> tuple[float, float]:
+    """The operator pod's working set (MiB) and CPU (cores), as the kubelet reports them."""
+    summary = json.loads(
+        cluster.kubectl(
+            "get", "--raw", f"/api/v1/nodes/{cluster.node_name}/proxy/stats/summary"
+        ).stdout
+    )
+    for pod in summary["pods"]:
+        ref = pod["podRef"]
+        if ref["namespace"] == SYSTEM_NAMESPACE and ref["name"].startswith(OPERATOR_DEPLOYMENT):
+            (container,) = pod["containers"]
+            return (
+                container["memory"]["workingSetBytes"] / 2**20,
+                container["cpu"]["usageNanoCores"] / 1e9,
+            )
+    raise SystemExit("no operator pod in the kubelet's stats")
+
+
+def footprint(cluster: DevCluster, counts: list[int]) -> dict[str, float]:
+    cluster.kubectl("create", "namespace", "bench-many")
+    cluster.kubectl("apply", "-n", "bench-many", "-f", "-", input=NO_PODS_QUOTA)
+    rows = {"operator memory before any FraudModel (MiB)": operator_usage(cluster)[0]}
     present = 0
     for models in counts:
         manifests = "---\n".join(UNSCHEDULABLE.format(index=i) for i in range(present, models))
-        kubectl(env, "apply", "-n", "bench-many", "-f", "-", stdin=manifests)
+        cluster.kubectl("apply", "-n", "bench-many", "-f", "-", input=manifests, timeout=600)
         present = models
 
         def all_failed(expected: int = models) -> bool:
-            items = get(env, "fm", "-n", "bench-many")["items"]
+            items = get(cluster, "fm", "-n", "bench-many")["items"]
             return sum(i.get("status", {}).get("phase") == "Failed" for i in items) == expected
 
         settle = wait(all_failed, timeout=3600)
         samples = []
-        cpu_before = sum(operator.cpu_times()[:2])
-        for _ in range(WINDOW_S):
-            samples.append(operator.memory_info().rss)
-            time.sleep(1)
-        cpu = sum(operator.cpu_times()[:2]) - cpu_before
+        for _ in range(WINDOW_S // 10):
+            samples.append(operator_usage(cluster))
+            time.sleep(10)
         rows |= {
             f"{models} FraudModels: time until all are Failed with a reason (s)": settle,
-            f"{models} FraudModels: operator RSS, max over {WINDOW_S} s (MiB)": max(samples)
-            / 2**20,
+            f"{models} FraudModels: operator memory, max over {WINDOW_S} s (MiB)": max(
+                m for m, _ in samples
+            ),
             f"{models} FraudModels: operator CPU while settled (% of one core)": 100
-            * cpu
-            / WINDOW_S,
+            * sum(c for _, c in samples)
+            / len(samples),
         }
     return rows
 
@@ -145,68 +241,30 @@ def footprint(env: dict[str, str], operator: psutil.Process, counts: list[int]) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", type=int, nargs="+", default=[50])
-    parser.add_argument("--operator-src", type=Path, help="a folder holding fraud_operator/")
     parser.add_argument("--skip-latency", action="store_true")
     args = parser.parse_args()
     cluster = start()
     mlflow, redis, postgres = started_mlflow(), started_redis(), started_postgres()
-    env = cluster.env()
-    operator_process = None
     try:
-        kubectl(env, "apply", "-f", str(CRD))
-        kubectl(env, "wait", "--for=condition=Established", "crd/fraudmodels.fraudops.io")
-        operator_env = {
-            **env,
-            "MLFLOW_TRACKING_URI": mlflow.tracking_uri,
-            "FRAUDOPS_SERVING_ENV_REDIS_URL": redis.url,
-            "FRAUDOPS_SERVING_ENV_DATABASE_URL": postgres.dsn,
-            "FRAUDOPS_LIVENESS": "http://127.0.0.1:0/healthz",
-        }
-        if args.operator_src is not None:
-            operator_env["PYTHONPATH"] = os.pathsep.join(
-                [str(args.operator_src.resolve()), operator_env.get("PYTHONPATH", "")]
-            )
-        which = subprocess.run(
-            [sys.executable, "-c", "import fraud_operator; print(fraud_operator.__path__[0])"],
-            env=operator_env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        print(f"operator package: {which}", flush=True)
-        operator_process = subprocess.Popen(
-            [sys.executable, "-m", "fraud_operator"],
-            env=operator_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        operator = psutil.Process(operator_process.pid)
-        started_up(operator)
-        rows = {} if args.skip_latency else latency(env)
-        rows |= footprint(env, operator, sorted(args.models))
+        cluster.kubectl("apply", "-f", str(CRD))
+        cluster.kubectl("wait", "--for=condition=Established", "crd/fraudmodels.fraudops.io")
+        install(cluster, expose_services(cluster, mlflow.port, redis.port, postgres.port))
+        rows: dict[str, float] = {}
+        if not args.skip_latency:
+            rows |= latency(cluster, "bench-latency")
+            rows |= scale_out(cluster, "bench-latency")
+        rows |= footprint(cluster, sorted(args.models))
         width = max(map(len, rows))
-        print(f"\n{'measure':<{width}}  value")
+        print(f"\n{'measure':<{width}}  pod runner  real node  real/runner")
         for name, value in rows.items():
-            print(f"{name:<{width}}  {value:8.1f}")
+            before = RUNNER.get(name)
+            old = f"{before:10.2f}" if before is not None else f"{'-':>10}"
+            ratio = f"{value / before:10.2f}x" if before else f"{'':>11}"
+            print(f"{name:<{width}}  {old}  {value:9.2f}  {ratio}")
     finally:
-        try:
-            if operator_process is not None:
-                stop_operator(operator_process)
-        finally:
-            for service in (mlflow, redis, postgres):
-                service.close()
-            stop(cluster)
-
-
-def stop_operator(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL if kopf is still finishing a thousand objects' handlers."""
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(30)
+        for service in (mlflow, redis, postgres):
+            service.close()
+        stop(cluster)
 
 
 if __name__ == "__main__":

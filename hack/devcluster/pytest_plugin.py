@@ -3,9 +3,9 @@
 Register it with `pytest_plugins = ["devcluster.pytest_plugin"]` (tests/conftest.py). The
 session-scoped `devcluster` fixture starts the cluster on first use, points KUBECONFIG at it and
 puts the built kubectl/helm first on PATH for the session (so subprocesses, the Python
-`kubernetes` client and kopf all talk to it), and stops it at the end, failing the session's
-teardown if any of its processes survived. FRAUDOPS_DEVCLUSTER_KEEP=1 keeps its working directory
-(logs included) for a post-mortem.
+`kubernetes` client and helm all talk to it), and stops it at the end, failing the session's
+teardown if any of its processes, mounts, cgroups or its network namespace survived.
+FRAUDOPS_DEVCLUSTER_KEEP=1 keeps its working directory (logs included) for a post-mortem.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from . import sandbox
 from .cluster import DevCluster, start, stop
 
 T = TypeVar("T")
@@ -76,3 +77,5 @@ def devcluster() -> Iterator[DevCluster]:
             else:
                 os.environ[key] = value
         stop(cluster)
+        left = sandbox.leftovers(cluster.sandbox, cluster.workdir)
+        assert not left, f"the devcluster left behind: {left}"
