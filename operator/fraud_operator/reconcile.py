@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from fraud_training import version_tags
 
 from fraud_operator.builders import monitoring as monitor_builder
+from fraud_operator.builders.common import audit_database_env
 from fraud_operator.builders.gate import build_gate_job
 from fraud_operator.builders.monitoring import build_monitor_cronjob
 from fraud_operator.builders.serving import (
@@ -191,7 +192,8 @@ async def ensure_monitor(
     cluster: ClusterAPI, fm: Mapping[str, Any], config: OperatorConfig
 ) -> bool:
     """The monitoring CronJob matches ``spec.monitoring`` (suspended or not); without an audit
-    trail it is gone. Whether the FraudModel is monitored."""
+    trail it is gone. Whether the FraudModel is monitored. Called once there is a champion: a
+    pass before it would only fail to find the model it compares with."""
     cronjob = build_monitor_cronjob(fm, config)
     if cronjob is None:
         meta = fm["metadata"]
@@ -409,9 +411,9 @@ async def reconcile(
     started = await ensure_training(cluster, fm, config, digest)
     await delete_superseded(cluster, fm, digest)
     await ensure_schedule(cluster, fm, config)
-    monitored = await ensure_monitor(cluster, fm, config)
+    audited = audit_database_env(config) is not None
     old = fm.get("status") or {}
-    monitoring = await latest_pass(cluster, fm) if monitored else None
+    monitoring = await latest_pass(cluster, fm) if audited else None
     run = await latest_run(cluster, fm, digest)
     retraining = await ensure_retraining(
         cluster, fm, config, monitoring or old.get("monitoring"), run
@@ -446,6 +448,8 @@ async def reconcile(
             await registry.run_metrics(champion.run_id),
         )
     serving = await ensure_serving(world, fm, config, champion) if champion else None
+    if champion is not None or not audited:
+        await ensure_monitor(cluster, fm, config)
     obs = Observation(
         run=run,
         candidate=candidate,
@@ -461,7 +465,7 @@ async def reconcile(
     new["conditions"] = merge_conditions(
         new["conditions"],
         (
-            drifting_condition(seen, monitored),
+            drifting_condition(seen, audited),
             performance_condition(seen, (spec.get("retraining") or {}).get("performance")),
         ),
         meta["generation"],

@@ -84,6 +84,14 @@ def test_a_fraud_model_gets_one_monitoring_cronjob_on_the_default_hourly_schedul
     assert cronjob(scenario)["spec"]["suspend"] is False
 
 
+def test_the_cronjob_is_created_only_once_there_is_a_champion_to_compare_with() -> None:
+    scenario = Scenario(SYNTHETIC)
+    scenario.trained(gate=None)
+
+    assert not [k for k in scenario.cluster.objects if k[1] == "CronJob"]
+    assert scenario.condition("Drifting") == ("Unknown", "NoMonitoringPass")
+
+
 def test_a_monitoring_edit_updates_the_cronjob_without_retraining() -> None:
     scenario = monitored()
     job = scenario.training_job()
