@@ -22,6 +22,8 @@ LABEL_MODEL = f"{GROUP}/fraudmodel"
 LABEL_GENERATION = f"{GROUP}/generation"
 #: The training spec's hash (:func:`fraud_operator.builders.training.training_hash`) a Job trains.
 LABEL_TRAINING_HASH = f"{GROUP}/training-hash"
+#: Why a training Job retrains: Drift, PerformanceDegraded or Schedule (absent: a spec change).
+LABEL_RETRAINING_REASON = f"{GROUP}/retraining-reason"
 #: The model version a gate Job judges.
 LABEL_MODEL_VERSION = f"{GROUP}/model-version"
 LABEL_COMPONENT = "app.kubernetes.io/component"
@@ -50,6 +52,18 @@ def gate_job_name(model_name: str, version: str) -> str:
 def retrain_cronjob_name(model_name: str) -> str:
     """The CronJob that retrains on ``retraining.schedule``; its Jobs get an 11-character suffix."""
     return _fit(f"{model_name}-retrain", limit=52)
+
+
+def monitor_cronjob_name(model_name: str) -> str:
+    """The CronJob of the monitoring pass; its Jobs get an 11-character suffix."""
+    return _fit(f"{model_name}-monitor", limit=52)
+
+
+def retraining_job_name(model_name: str, reason: str, sequence: int) -> str:
+    """The ``sequence``-th retraining the operator started, for ``reason`` (Drift,
+    PerformanceDegraded). Never a training-hash name (``-train-``) nor a CronJob Job's
+    (``-retrain-<digits>``), so it cannot collide with either."""
+    return _fit(f"{model_name}-retrain-{reason.lower()}-{sequence}")
 
 
 def serving_name(model_name: str) -> str:

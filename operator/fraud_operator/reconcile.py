@@ -17,7 +17,10 @@ from typing import Any, Protocol
 
 from fraud_training import version_tags
 
+from fraud_operator.builders import monitoring as monitor_builder
+from fraud_operator.builders.common import audit_database_env
 from fraud_operator.builders.gate import build_gate_job
+from fraud_operator.builders.monitoring import build_monitor_cronjob
 from fraud_operator.builders.serving import (
     ADMIN_TOKEN_KEY,
     build_admin_secret,
@@ -29,6 +32,7 @@ from fraud_operator.builders.serving import (
 )
 from fraud_operator.builders.training import (
     build_retrain_cronjob,
+    build_retraining_job,
     build_training_configmap,
     build_training_job,
     tracking_uri,
@@ -38,17 +42,34 @@ from fraud_operator.cluster import KindNotServed
 from fraud_operator.config import OperatorConfig
 from fraud_operator.crd import with_defaults
 from fraud_operator.decide import Observation, decide
+from fraud_operator.monitoring import (
+    drifting_condition,
+    monitor_result,
+    monitoring_status,
+    parse_time,
+    performance_condition,
+    retraining_due,
+)
 from fraud_operator.naming import (
     LABEL_COMPONENT,
     LABEL_MODEL,
+    LABEL_RETRAINING_REASON,
     LABEL_TRAINING_HASH,
     gate_job_name,
+    monitor_cronjob_name,
     registered_model_name,
     retrain_cronjob_name,
     selector,
     serving_name,
 )
-from fraud_operator.observed import SUCCEEDED, Serving, TrainingRun, newest, training_run
+from fraud_operator.observed import (
+    ACTIVE,
+    SUCCEEDED,
+    Serving,
+    TrainingRun,
+    newest,
+    training_run,
+)
 from fraud_operator.promotion import DropChallenger, Plan, Promote, SetChallenger, plan
 from fraud_operator.registry import (
     CHALLENGER,
@@ -151,12 +172,105 @@ async def _run(
     return training_run(job, pods, activity)
 
 
-async def latest_run(cluster: ClusterAPI, fm: Mapping[str, Any], digest: str) -> TrainingRun | None:
-    """The newest training Job of the current training spec (its own or a scheduled one)."""
+async def newest_training_job(
+    cluster: ClusterAPI, fm: Mapping[str, Any], digest: str
+) -> Mapping[str, Any] | None:
+    """The newest training Job of the current training spec (its own, a scheduled one or a
+    retraining)."""
     meta = fm["metadata"]
     labels = {LABEL_MODEL: meta["name"], LABEL_TRAINING_HASH: digest}
-    jobs = await cluster.list("batch/v1", "Job", meta["namespace"], labels)
-    return await _run(cluster, meta["namespace"], newest(jobs), "training")
+    return newest(await cluster.list("batch/v1", "Job", meta["namespace"], labels))
+
+
+async def latest_run(cluster: ClusterAPI, fm: Mapping[str, Any], digest: str) -> TrainingRun | None:
+    """How the newest training Job of the current training spec is doing."""
+    job = await newest_training_job(cluster, fm, digest)
+    return await _run(cluster, fm["metadata"]["namespace"], job, "training")
+
+
+async def ensure_monitor(
+    cluster: ClusterAPI, fm: Mapping[str, Any], config: OperatorConfig
+) -> bool:
+    """The monitoring CronJob matches ``spec.monitoring`` (suspended or not); without an audit
+    trail it is gone. Whether the FraudModel is monitored. Called once there is a champion: a
+    pass before it would only fail to find the model it compares with."""
+    cronjob = build_monitor_cronjob(fm, config)
+    if cronjob is None:
+        meta = fm["metadata"]
+        await cluster.delete(
+            "batch/v1", "CronJob", meta["namespace"], monitor_cronjob_name(meta["name"])
+        )
+        return False
+    await cluster.apply(cronjob)
+    return True
+
+
+async def latest_pass(cluster: ClusterAPI, fm: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``status.monitoring`` from the newest completed monitoring Job, or None when there is no
+    new one to read (its pods are listed only the first time a Job is seen)."""
+    meta = fm["metadata"]
+    jobs = await cluster.list(
+        "batch/v1", "Job", meta["namespace"], selector(meta["name"], monitor_builder.COMPONENT)
+    )
+    job = newest([j for j in jobs if training_run(j, []).state == SUCCEEDED])
+    if job is None:
+        return None
+    name = job["metadata"]["name"]
+    if ((fm.get("status") or {}).get("monitoring") or {}).get("job") == name:
+        return None
+    pods = await cluster.list("v1", "Pod", meta["namespace"], {JOB_NAME_LABEL: name})
+    result = monitor_result(pods, monitor_builder.CONTAINER)
+    return monitoring_status(result, name) if result is not None else None
+
+
+async def ensure_retraining(
+    cluster: ClusterAPI,
+    fm: Mapping[str, Any],
+    config: OperatorConfig,
+    monitoring: Mapping[str, Any] | None,
+    run: TrainingRun | None,
+) -> dict[str, Any] | None:
+    """Start the retraining the newest pass calls for (never while a training Job runs); the
+    ``status.retraining`` to record, or None when nothing was started."""
+    if run is not None and run.state == ACTIVE:
+        return None
+    old = (fm.get("status") or {}).get("retraining") or {}
+    now = now_iso()
+    trigger = retraining_due(fm["spec"], monitoring, old, parse_time(now))
+    if trigger is None or monitoring is None:
+        return None
+    count = int(old.get("count") or 0) + 1
+    job, _ = await cluster.create_if_absent(build_retraining_job(fm, config, trigger.reason, count))
+    return {
+        "reason": trigger.reason,
+        "message": trigger.message,
+        "job": job["metadata"]["name"],
+        "triggeredAt": now,
+        "monitorRun": monitoring["lastRun"],
+        "count": count,
+    }
+
+
+def scheduled_retraining(
+    fm: Mapping[str, Any], job: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """``status.retraining`` for a Job the retraining CronJob started, the first time it is seen
+    (its cooldown counts like the operator's own retrainings)."""
+    if job is None:
+        return None
+    labels = job["metadata"].get("labels") or {}
+    old = (fm.get("status") or {}).get("retraining") or {}
+    name = job["metadata"]["name"]
+    if labels.get(LABEL_RETRAINING_REASON) != "Schedule" or old.get("job") == name:
+        return None
+    schedule = (fm["spec"].get("retraining") or {}).get("schedule")
+    return {
+        **old,
+        "reason": "Schedule",
+        "message": f"retraining.schedule {schedule!r}",
+        "job": name,
+        "triggeredAt": job["metadata"]["creationTimestamp"],
+    }
 
 
 async def ensure_gate(
@@ -297,7 +411,17 @@ async def reconcile(
     started = await ensure_training(cluster, fm, config, digest)
     await delete_superseded(cluster, fm, digest)
     await ensure_schedule(cluster, fm, config)
+    audited = audit_database_env(config) is not None
+    old = fm.get("status") or {}
+    monitoring = await latest_pass(cluster, fm) if audited else None
     run = await latest_run(cluster, fm, digest)
+    retraining = await ensure_retraining(
+        cluster, fm, config, monitoring or old.get("monitoring"), run
+    )
+    if retraining is not None:
+        run = await latest_run(cluster, fm, digest)
+    else:
+        retraining = scheduled_retraining(fm, await newest_training_job(cluster, fm, digest))
 
     model = registered_model_name(meta["namespace"], meta["name"], spec)
     registry = world.registry(tracking_uri(spec, config))
@@ -305,7 +429,6 @@ async def reconcile(
     candidate = by_job(versions, run.name) if run is not None and run.state == SUCCEEDED else None
     gate_run = await ensure_gate(cluster, fm, config, candidate) if candidate else None
 
-    old = fm.get("status") or {}
     announced = (
         candidate is not None
         and old.get("phase") == "Promoting"
@@ -325,6 +448,8 @@ async def reconcile(
             await registry.run_metrics(champion.run_id),
         )
     serving = await ensure_serving(world, fm, config, champion) if champion else None
+    if champion is not None or not audited:
+        await ensure_monitor(cluster, fm, config)
     obs = Observation(
         run=run,
         candidate=candidate,
@@ -335,4 +460,19 @@ async def reconcile(
         pin_problem=decided.pin_problem,
         serving=serving,
     )
-    return status_patch(fm, obs, started)
+    new = status_patch(fm, obs, started)
+    seen = monitoring or old.get("monitoring")
+    new["conditions"] = merge_conditions(
+        new["conditions"],
+        (
+            drifting_condition(seen, audited),
+            performance_condition(seen, (spec.get("retraining") or {}).get("performance")),
+        ),
+        meta["generation"],
+        now_iso(),
+    )
+    if monitoring is not None:
+        new["monitoring"] = monitoring
+    if retraining is not None:
+        new["retraining"] = retraining
+    return new

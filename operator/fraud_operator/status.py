@@ -16,7 +16,18 @@ TRAINING_SUCCEEDED = "TrainingSucceeded"
 VALIDATED = "Validated"
 PROMOTED = "Promoted"
 SERVING_READY = "ServingReady"
-CONDITION_TYPES = (TRAINING_SUCCEEDED, VALIDATED, PROMOTED, SERVING_READY)
+DRIFTING = "Drifting"
+PERFORMANCE_DEGRADED = "PerformanceDegraded"
+CONDITION_TYPES = (
+    TRAINING_SUCCEEDED,
+    VALIDATED,
+    PROMOTED,
+    SERVING_READY,
+    DRIFTING,
+    PERFORMANCE_DEGRADED,
+)
+#: Conditions that report a problem when True (the monitoring findings), unlike the others.
+PROBLEM_WHEN_TRUE = frozenset({DRIFTING, PERFORMANCE_DEGRADED})
 
 #: Reasons of a condition that is False only because its step has not come yet: no champion
 #: before the first promotion, nothing to serve before it, pods still rolling out. Announced as
@@ -95,10 +106,23 @@ def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
             cond["reason"],
         ):
             continue
-        problem = cond["status"] == "False" and cond["reason"] not in NOT_YET_REASONS
+        if cond["type"] in PROBLEM_WHEN_TRUE:
+            problem = cond["status"] == "True"
+        else:
+            problem = cond["status"] == "False" and cond["reason"] not in NOT_YET_REASONS
         kind = "Warning" if problem else "Normal"
         out.append(
             Change(kind, cond["reason"], f"{cond['type']}={cond['status']}: {cond['message']}")
+        )
+    started = (new.get("retraining") or {}).get("job")
+    if started and started != (old.get("retraining") or {}).get("job"):
+        retraining = new["retraining"]
+        out.append(
+            Change(
+                "Normal",
+                f"Retraining{retraining['reason']}",
+                f"started retraining Job {started}: {retraining.get('message', '')}".rstrip(": "),
+            )
         )
     if old.get("phase") != new.get("phase") and new.get("phase"):
         kind = "Warning" if new["phase"] in ("Failed", "Degraded") else "Normal"

@@ -14,9 +14,13 @@ SCALARS = (str, int, float, bool)
 
 def spec_problem(spec: Mapping[str, Any], config: OperatorConfig) -> str | None:
     """A sentence naming the field and what is wrong with it, or None when the spec is usable."""
-    schedule = (spec.get("retraining") or {}).get("schedule")
-    if schedule and not croniter.is_valid(schedule):
-        return f"retraining.schedule {schedule!r} is not a valid cron expression"
+    for field, block in (
+        ("retraining", spec.get("retraining")),
+        ("monitoring", spec.get("monitoring")),
+    ):
+        schedule = (block or {}).get("schedule")
+        if schedule and not croniter.is_valid(schedule):
+            return f"{field}.schedule {schedule!r} is not a valid cron expression"
     for key, value in ((spec.get("training") or {}).get("hyperparameters") or {}).items():
         if not isinstance(value, SCALARS):
             return f"training.hyperparameters.{key} must be a number, string or boolean"

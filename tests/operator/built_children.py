@@ -33,8 +33,19 @@ def builders() -> Iterator[Callable[..., dict[str, Any] | None]]:
                 yield function
 
 
+#: An operator with an audit trail, so that the monitoring CronJob is built too.
+CONFIG = OperatorConfig(serving_env={"DATABASE_URL": "postgresql://audit/fraudops"})
+
+
 def _arguments(builder: Callable[..., Any], fm: dict[str, Any]) -> dict[str, Any]:
-    known = {"fm": fm, "config": OperatorConfig(), "token": "t0ken", "version": "3"}
+    known = {
+        "fm": fm,
+        "config": CONFIG,
+        "token": "t0ken",
+        "version": "3",
+        "reason": "Drift",
+        "sequence": 1,
+    }
     wanted = inspect.signature(builder).parameters
     unknown = set(wanted) - set(known)
     if unknown:

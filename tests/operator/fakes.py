@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from crd_defaults import fraud_model
-from fraud_operator.config import OperatorConfig
+from fraud_operator.config import OperatorConfig, SecretKey
 from fraud_operator.metrics import OperatorMetrics
 from fraud_operator.observed import Serving
 from fraud_operator.reconcile import World, reconcile
@@ -121,6 +122,48 @@ class FakeCluster:
             "completionTime": "2026-01-01T01:00:00Z" if succeeded else None,
         }
 
+    def run_monitor(self, result: Mapping[str, Any] | None, succeeded: bool = True) -> str:
+        """What the CronJob controller and the kubelet do for one monitoring pass: a Job from the
+        CronJob's template, finished, with a pod whose termination message is ``result``."""
+        ((_, _, namespace, cronjob_name),) = [
+            key for key in self.objects if key[1] == "CronJob" and key[3].endswith("-monitor")
+        ]
+        cronjob = self.objects[("batch/v1", "CronJob", namespace, cronjob_name)]
+        self._clock += 1
+        name = f"{cronjob_name}-{29_000_000 + self._clock}"
+        template = copy.deepcopy(cronjob["spec"]["jobTemplate"])
+        job = {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {**template["metadata"], "name": name, "namespace": namespace},
+            "spec": template["spec"],
+        }
+        self.objects[("batch/v1", "Job", namespace, name)] = self._stamp(job)
+        kind = "Complete" if succeeded else "Failed"
+        job["status"] = {"conditions": [{"type": kind, "status": "True"}]}
+        (container,) = template["spec"]["template"]["spec"]["containers"]
+        terminated = {
+            "exitCode": 0 if succeeded else 1,
+            "finishedAt": "2026-01-01T02:00:00Z",
+            "message": json.dumps(result) if result is not None else "",
+        }
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": f"{name}-abcde",
+                "namespace": namespace,
+                "labels": {"batch.kubernetes.io/job-name": name},
+            },
+            "status": {
+                "containerStatuses": [
+                    {"name": container["name"], "state": {"terminated": terminated}}
+                ]
+            },
+        }
+        self.objects[("v1", "Pod", namespace, pod["metadata"]["name"])] = self._stamp(pod)
+        return name
+
 
 @dataclass
 class FakeVersion:
@@ -213,7 +256,10 @@ class FakePods:
         )
 
 
-CONFIG = OperatorConfig(tracking_uri="http://mlflow.fraudops-system.svc:5000")
+CONFIG = OperatorConfig(
+    tracking_uri="http://mlflow.fraudops-system.svc:5000",
+    serving_secrets={"DATABASE_URL": SecretKey("fraudops-audit", "url")},
+)
 
 
 class Scenario:

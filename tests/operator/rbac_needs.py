@@ -1,7 +1,8 @@
 """Every (verb, API group, resource) the operator needs, derived from running its code.
 
 The reconciler's own requests are recorded by the in-memory cluster while stories covering every
-branch run (each runtime, a schedule set and removed, a superseded Job, the gate, a failed Job);
+branch run (each runtime, a schedule set and removed, a superseded Job, the gate, a failed Job,
+a monitoring pass read and a retraining started, an operator without an audit trail);
 server-side apply counts as ``patch`` plus ``create`` (an apply that creates the object is
 authorised as a create). What kopf itself does (watching FraudModels, patching their status and
 annotations, posting Events) is not our code's to record and is listed here with the reason.
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from fakes import Scenario
+from fakes import CONFIG, Scenario
+from fraud_operator.config import OperatorConfig
 
 Need = tuple[str, str, str]  # verb, API group, resource
 
@@ -50,11 +52,21 @@ def _stories() -> list[Scenario]:
     fastapi.cluster.finish(fastapi.training_job(), succeeded=False)
     fastapi.reconcile()
 
+    monitored = Scenario(
+        {**SYNTHETIC, "retraining": {"drift": {"psiThreshold": 0.25, "minRows": 1000}}}
+    )
+    monitored.trained()
+    monitored.cluster.run_monitor(
+        {"verdict": "drifting", "driftScore": 0.6, "rows": 5000, "lastRun": "2999-01-01T00:00:00Z"}
+    )
+    monitored.reconcile()
+    monitored.reconcile(OperatorConfig(tracking_uri=CONFIG.tracking_uri))  # no audit trail
+
     kserve = Scenario({**SYNTHETIC, "serving": {"runtime": "kserve"}}, {"InferenceService"})
     kserve.trained()
     kserve.edit(serving={"runtime": "fastapi"})
     kserve.reconcile()
-    return [fastapi, kserve]
+    return [fastapi, monitored, kserve]
 
 
 @cache

@@ -330,13 +330,20 @@ def test_cronjob_retrains_on_the_schedule_without_overlapping_runs() -> None:
     assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
 
 
-def test_cronjob_runs_the_same_job_as_the_generation() -> None:
+def test_cronjob_runs_the_generations_job_with_the_reason_schedule() -> None:
     fm = model(retraining={"schedule": "@daily"})
 
     cronjob = build_retrain_cronjob(fm, CONFIG)
 
     assert cronjob is not None
-    assert cronjob["spec"]["jobTemplate"]["spec"] == build_training_job(fm, CONFIG)["spec"]
+    scheduled = cronjob["spec"]["jobTemplate"]["spec"]
+    generation = build_training_job(fm, CONFIG)["spec"]
+    scheduled_env = container(scheduled["template"]["spec"]).pop("env")
+    generation_env = container(generation["template"]["spec"]).pop("env")
+    assert scheduled_env[: len(generation_env)] == generation_env
+    assert {"name": "FRAUDOPS_RETRAINING_REASON", "value": "Schedule"} in scheduled_env
+    scheduled["template"]["metadata"]["labels"].pop("fraudops.io/retraining-reason")
+    assert scheduled == generation
 
 
 # Serving: Deployment, Service, HPA

@@ -188,6 +188,41 @@ BAD_SPECS = [
         changed("registry.modelName", "-fraud model"),
         "spec.registry.modelName in body should match",
     ),
+    (
+        "monitoring-window-not-a-duration",
+        changed("monitoring.window", "an hour"),
+        "monitoring.window must be a number and s, m, h or d",
+    ),
+    (
+        "monitoring-schedule-not-cron",
+        changed("monitoring.schedule", "hourly"),
+        "monitoring.schedule must be a five-field cron expression",
+    ),
+    (
+        "monitoring-too-few-rows",
+        changed("monitoring.minRows", 10),
+        "spec.monitoring.minRows: Invalid value",
+    ),
+    (
+        "psi-bands-inverted",
+        changed("monitoring.psiBands", {"moderate": 0.3, "major": 0.2}),
+        "monitoring.psiBands.moderate must be below monitoring.psiBands.major",
+    ),
+    (
+        "drift-cooldown-not-a-duration",
+        changed("retraining.drift", {"cooldown": "tomorrow"}),
+        "retraining.drift.cooldown must be a number and s, m, h or d",
+    ),
+    (
+        "performance-without-min-precision",
+        changed("retraining.performance", {"minLabelledRows": 100}),
+        "spec.retraining.performance.minPrecision: Required value",
+    ),
+    (
+        "precision-above-one",
+        changed("retraining.performance", {"minPrecision": 1.5}),
+        "spec.retraining.performance.minPrecision: Invalid value",
+    ),
 ]
 BAD_NAMES = [
     ("name-with-dots", "fraud.model"),
@@ -306,4 +341,13 @@ def test_kubectl_get_shows_the_printer_columns(devcluster: DevCluster, namespace
 
     header = devcluster.kubectl("get", "fm", "-n", namespace).stdout.splitlines()[0]
 
-    assert header.split() == ["NAME", "PHASE", "VERSION", "ROC-AUC", "PR-AUC", "ENDPOINT", "AGE"]
+    assert header.split() == [
+        "NAME",
+        "PHASE",
+        "VERSION",
+        "ROC-AUC",
+        "PR-AUC",
+        "DRIFT",
+        "ENDPOINT",
+        "AGE",
+    ]

@@ -46,3 +46,9 @@ def test_a_tracking_uri_off_the_allow_list_is_refused_naming_the_field() -> None
     assert problem is not None
     assert problem.startswith("registry.trackingUri 'http://evil.example:5000'")
     assert "FRAUDOPS_ALLOWED_TRACKING_URIS" in problem
+
+
+def test_a_monitoring_cron_croniter_rejects_is_named() -> None:
+    problem = spec_problem({"monitoring": {"schedule": "0 25 * * *"}}, CONFIG)
+    assert problem is not None
+    assert "monitoring.schedule" in problem

@@ -6,15 +6,22 @@ trains and registers a version through the same :func:`run_training` as ``fraudc
 tags that version with the Job's name: that tag is how the operator finds the version a Job made,
 after any restart. Bad input exits with code 2 and one line naming the problem, which the Job's
 pod failure policy turns into a failed Job at once, without retries.
+
+A retraining (drift, falling precision, the schedule) also sets ``FRAUDOPS_RETRAINING_REASON``,
+tagged on the version, and ``FRAUDOPS_PRODUCTION_WINDOW`` with ``DATABASE_URL``: the labelled
+transactions the model served in that window are added to the configured data, so the retrained
+model learns from what production saw rather than from the same configured rows again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
 import tempfile
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +32,19 @@ from fraud_training.config import TrainingConfig
 from fraud_training.errors import FraudOpsError
 from fraud_training.generator.config import GeneratorConfig
 from fraud_training.generator.stream import generate_transactions, write_transactions
-from fraud_training.loaders import ColumnMapping
+from fraud_training.loaders import ColumnMapping, load_dataset
+from fraud_training.monitoring.durations import parse_duration
+from fraud_training.monitoring.production_window import (
+    labelled_production_window,
+    with_production_window,
+)
+from fraud_training.schema import LABEL, LEGIT_PATTERN, PATTERN
 from fraud_training.train import TrainingResult, run_training
+
+RETRAINING_REASON_ENV = "FRAUDOPS_RETRAINING_REASON"
+PRODUCTION_WINDOW_ENV = "FRAUDOPS_PRODUCTION_WINDOW"
+#: ``fraud_pattern`` of a confirmed fraud from production, whose pattern nobody knows.
+PRODUCTION_PATTERN = "production"
 
 
 def data_path(data: Mapping[str, Any], scratch: Path) -> Path:
@@ -66,18 +84,71 @@ def training_config(spec: Mapping[str, Any], data: Path) -> TrainingConfig:
     )
 
 
-def run_job(spec: Mapping[str, Any], job_name: str) -> TrainingResult:
-    """Train as the spec says and tag the registered version with the Job that made it."""
-    with tempfile.TemporaryDirectory(prefix="fraudops-job-") as scratch:
-        result = run_training(
-            training_config(spec, data_path(spec["data"], Path(scratch))),
-            progress=lambda message: print(f"[train] {message}", flush=True),
+def _say(message: str) -> None:
+    print(f"[train] {message}", flush=True)
+
+
+def with_recent_production(
+    config: TrainingConfig,
+    scratch: Path,
+    environ: Mapping[str, str],
+    now: datetime | None = None,
+) -> TrainingConfig:
+    """``config`` training on its data plus the labelled production window of
+    ``FRAUDOPS_PRODUCTION_WINDOW`` (read from ``DATABASE_URL``, the model's own predictions), or
+    ``config`` unchanged without a window, without labelled rows in it, or for data in the ULB
+    schema or with pass-through columns (which production transactions do not carry)."""
+    window_text = environ.get(PRODUCTION_WINDOW_ENV)
+    if not window_text:
+        return config
+    database_url = environ.get("DATABASE_URL")
+    if not database_url:
+        raise FraudOpsError(f"{PRODUCTION_WINDOW_ENV} is set but DATABASE_URL is not")
+    window = parse_duration(window_text, PRODUCTION_WINDOW_ENV)
+    configured = load_dataset(config.data, data_format=config.data_format, mapping=config.mapping)
+    if configured.feature_set != "transactions" or configured.pass_through:
+        _say(
+            f"production window skipped: the configured data ({configured.feature_set}) has "
+            "columns production transactions do not carry"
         )
+        return config
+    end = now or datetime.now(UTC)
+    production = labelled_production_window(database_url, end - window, end, config.model_name)
+    _say(f"adding {len(production):,} labelled production transactions of the last {window_text}")
+    if production.empty:
+        return config
+    if PATTERN in configured.frame.columns and PATTERN not in production.columns:
+        # The simulator's ground-truth pattern; production only knows fraud or not.
+        production = production.assign(
+            **{PATTERN: production[LABEL].map({1: PRODUCTION_PATTERN, 0: LEGIT_PATTERN})}
+        )
+    combined = with_production_window(configured.frame, production)
+    # Data files hold millisecond timestamps; the audit trail keeps microseconds.
+    combined["timestamp"] = combined["timestamp"].dt.floor("ms")
+    merged = write_transactions(combined, scratch / "with-production.parquet")
+    return dataclasses.replace(config, data=merged, data_format="transactions", mapping=None)
+
+
+def run_job(
+    spec: Mapping[str, Any], job_name: str, environ: Mapping[str, str] | None = None
+) -> TrainingResult:
+    """Train as the spec says (plus the production window of a retraining) and tag the
+    registered version with the Job that made it and why it was retrained."""
+    environ = os.environ if environ is None else environ
+    with tempfile.TemporaryDirectory(prefix="fraudops-job-") as scratch:
+        config = training_config(spec, data_path(spec["data"], Path(scratch)))
+        config = with_recent_production(config, Path(scratch), environ)
+        result = run_training(config, progress=_say)
     owner = spec.get("fraudModel", {})
     client = MlflowClient(tracking_uri=result.tracking_uri, registry_uri=result.tracking_uri)
     tags = {
         version_tags.FRAUDMODEL: f"{owner.get('namespace', '')}/{owner.get('name', '')}",
         version_tags.GENERATION: str(owner.get("generation", "")),
+        **(
+            {version_tags.RETRAINING_REASON: environ[RETRAINING_REASON_ENV]}
+            if environ.get(RETRAINING_REASON_ENV)
+            else {}
+        ),
         version_tags.JOB: job_name,  # last: to the operator it means "the version is complete"
     }
     for key, value in tags.items():

@@ -22,6 +22,9 @@ JOB = "fraudops.io/job"
 FRAUDMODEL = "fraudops.io/fraudmodel"
 #: The FraudModel's generation the version was trained from.
 GENERATION = "fraudops.io/generation"
+#: Why the version was trained again without a spec change: Drift, PerformanceDegraded or
+#: Schedule (absent for a version trained for a spec).
+RETRAINING_REASON = "fraudops.io/retraining-reason"
 
 #: Who last made the version champion: ``fraudops-operator`` or ``fraudctl``. The operator promotes
 #: a candidate only while this tag is absent, so each version is promoted by the policy once.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fraud_operator.config import SecretKey
+from fraud_operator.config import OperatorConfig, SecretKey
 from fraud_operator.naming import API_VERSION, KIND, labels
 
 
@@ -88,3 +88,17 @@ def fail_on_user_error(container: str) -> dict[str, Any]:
             }
         ]
     }
+
+
+#: The variable that names the audit trail, for serving pods and for the Jobs that read it.
+DATABASE_URL = "DATABASE_URL"
+
+
+def audit_database_env(config: OperatorConfig) -> dict[str, Any] | None:
+    """The audit trail's ``DATABASE_URL`` exactly as serving pods get it (a ``secretKeyRef`` or a
+    plain value from the operator's config), or None when the operator has no audit trail."""
+    if (ref := config.serving_secrets.get(DATABASE_URL)) is not None:
+        return secret_env_list({DATABASE_URL: ref})[0]
+    if (value := config.serving_env.get(DATABASE_URL)) is not None:
+        return {"name": DATABASE_URL, "value": value}
+    return None

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fraud_operator.builders.common import (
+    audit_database_env,
     child_metadata,
     fail_on_user_error,
     resources,
@@ -22,9 +23,11 @@ from fraud_operator.builders.common import (
 from fraud_operator.config import OperatorConfig
 from fraud_operator.naming import (
     LABEL_GENERATION,
+    LABEL_RETRAINING_REASON,
     LABEL_TRAINING_HASH,
     registered_model_name,
     retrain_cronjob_name,
+    retraining_job_name,
     training_job_name,
 )
 
@@ -36,6 +39,10 @@ JOB_NAME_FIELD = "metadata.labels['batch.kubernetes.io/job-name']"
 #: The spec fields whose change means a different model, hence a new training Job.
 TRAINING_FIELDS = ("data", "training", "registry")
 HASH_LENGTH = 10
+#: The training Job's variables for a retraining: why, and how much production traffic to add.
+RETRAINING_REASON_ENV = "FRAUDOPS_RETRAINING_REASON"
+PRODUCTION_WINDOW_ENV = "FRAUDOPS_PRODUCTION_WINDOW"
+SCHEDULE = "Schedule"
 
 
 def tracking_uri(spec: Mapping[str, Any], config: OperatorConfig) -> str:
@@ -51,11 +58,28 @@ def training_hash(spec: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:HASH_LENGTH]
 
 
-def _training_labels(fm: Mapping[str, Any]) -> dict[str, str]:
-    return {
+def _training_labels(fm: Mapping[str, Any], reason: str | None = None) -> dict[str, str]:
+    labels = {
         LABEL_TRAINING_HASH: training_hash(fm["spec"]),
         LABEL_GENERATION: str(fm["metadata"]["generation"]),
     }
+    if reason:
+        labels[LABEL_RETRAINING_REASON] = reason
+    return labels
+
+
+def retraining_env(
+    fm: Mapping[str, Any], config: OperatorConfig, reason: str
+) -> list[dict[str, Any]]:
+    """What a retraining Job adds to a training Job's environment: its reason (tagged on the
+    version) and, when the operator has an audit trail, the recent labelled production window to
+    train on as well (``retraining.productionWindow``), read from the same database as serving."""
+    env: list[dict[str, Any]] = [{"name": RETRAINING_REASON_ENV, "value": reason}]
+    database = audit_database_env(config)
+    window = (fm["spec"].get("retraining") or {}).get("productionWindow")
+    if database is not None and window:
+        env += [database, {"name": PRODUCTION_WINDOW_ENV, "value": window}]
+    return env
 
 
 def training_job_spec(fm: Mapping[str, Any], config: OperatorConfig) -> dict[str, Any]:
@@ -92,9 +116,13 @@ def build_training_configmap(fm: Mapping[str, Any], config: OperatorConfig) -> d
     }
 
 
-def _job_spec(fm: Mapping[str, Any], config: OperatorConfig, configmap: str) -> dict[str, Any]:
-    """The Job spec shared by the generation's Job and the CronJob's template."""
+def _job_spec(
+    fm: Mapping[str, Any], config: OperatorConfig, configmap: str, reason: str | None = None
+) -> dict[str, Any]:
+    """The Job spec shared by the generation's Job, the CronJob's template and the retraining
+    Jobs (``reason`` set)."""
     training = fm["spec"]["training"]
+    extra_env = retraining_env(fm, config, reason) if reason else []
     return {
         "backoffLimit": training["backoffLimit"],
         "activeDeadlineSeconds": training["activeDeadlineSeconds"],
@@ -102,7 +130,7 @@ def _job_spec(fm: Mapping[str, Any], config: OperatorConfig, configmap: str) -> 
         "podFailurePolicy": fail_on_user_error(CONTAINER),
         "template": {
             "metadata": {
-                "labels": child_metadata(fm, "", COMPONENT, _training_labels(fm))["labels"]
+                "labels": child_metadata(fm, "", COMPONENT, _training_labels(fm, reason))["labels"]
             },
             "spec": {
                 "restartPolicy": "Never",
@@ -128,6 +156,7 @@ def _job_spec(fm: Mapping[str, Any], config: OperatorConfig, configmap: str) -> 
                                 "value": tracking_uri(fm["spec"], config),
                             },
                             {"name": "TMPDIR", "value": "/tmp"},
+                            *extra_env,
                         ],
                         "resources": resources(training["resources"]),
                         "terminationMessagePolicy": "FallbackToLogsOnError",
@@ -149,6 +178,27 @@ def build_training_job(fm: Mapping[str, Any], config: OperatorConfig) -> dict[st
         "kind": "Job",
         "metadata": child_metadata(fm, name, COMPONENT, _training_labels(fm)),
         "spec": _job_spec(fm, config, configmap=name),
+    }
+
+
+def build_retraining_job(
+    fm: Mapping[str, Any], config: OperatorConfig, reason: str, sequence: int
+) -> dict[str, Any]:
+    """A retraining the operator starts (drift or falling precision): the current training spec
+    (its ConfigMap, its hash label, so the newest-run lookup, the gate and the promotion policy
+    treat it like any training Job) under a name of its own."""
+    meta = fm["metadata"]
+    configmap = training_job_name(meta["name"], training_hash(fm["spec"]))
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": child_metadata(
+            fm,
+            retraining_job_name(meta["name"], reason, sequence),
+            COMPONENT,
+            _training_labels(fm, reason),
+        ),
+        "spec": _job_spec(fm, config, configmap=configmap, reason=reason),
     }
 
 
@@ -176,9 +226,11 @@ def build_retrain_cronjob(fm: Mapping[str, Any], config: OperatorConfig) -> dict
             "failedJobsHistoryLimit": 3,
             "jobTemplate": {
                 "metadata": {
-                    "labels": child_metadata(fm, "", COMPONENT, _training_labels(fm))["labels"]
+                    "labels": child_metadata(fm, "", COMPONENT, _training_labels(fm, SCHEDULE))[
+                        "labels"
+                    ]
                 },
-                "spec": _job_spec(fm, config, configmap=configmap),
+                "spec": _job_spec(fm, config, configmap=configmap, reason=SCHEDULE),
             },
         },
     }

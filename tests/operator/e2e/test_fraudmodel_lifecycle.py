@@ -140,12 +140,23 @@ def test_the_minimal_sample_becomes_ready_with_version_1(story: Story) -> None:
         "Validated": "True",
         "Promoted": "True",
         "ServingReady": "True",
+        "Drifting": "Unknown",  # no monitoring pass has run yet
+        "PerformanceDegraded": "Unknown",
     }
 
 
 def test_kubectl_get_fm_shows_the_columns_at_a_glance(story: Story) -> None:
     header, row = kubectl("get", "fm", "-n", story.namespace).stdout.splitlines()[:2]
-    assert header.split() == ["NAME", "PHASE", "VERSION", "ROC-AUC", "PR-AUC", "ENDPOINT", "AGE"]
+    assert header.split() == [
+        "NAME",
+        "PHASE",
+        "VERSION",
+        "ROC-AUC",
+        "PR-AUC",
+        "DRIFT",
+        "ENDPOINT",
+        "AGE",
+    ]
     assert row.split()[:3] == [NAME, "Ready", "1"]
     assert "fraud-minimal-serving" in row
 
