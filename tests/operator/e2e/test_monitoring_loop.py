@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from devcluster import DevCluster
 from devcluster.pytest_plugin import eventually
 from mlflow.tracking import MlflowClient
 
@@ -50,6 +51,8 @@ spec:
 @dataclass
 class Story:
     namespace: str
+    #: The serving Service's URL on the host (by its DNS name, through kube-proxy).
+    url: str
 
 
 def transaction(i: int) -> dict[str, Any]:
@@ -72,21 +75,6 @@ def transaction(i: int) -> dict[str, Any]:
     }
 
 
-def serving_ip(namespace: str) -> str:
-    selector = f"fraudops.io/fraudmodel={NAME},app.kubernetes.io/component=serving"
-    pods = get_json("pods", "-n", namespace, "-l", selector)["items"]
-    ready = [
-        p["status"]["podIP"]
-        for p in pods
-        if any(
-            c["type"] == "Ready" and c["status"] == "True"
-            for c in p["status"].get("conditions", [])
-        )
-    ]
-    assert ready, "no ready serving pod"
-    return ready[0]
-
-
 def admin_token(namespace: str) -> str:
     secret = get_json("secret", f"{NAME}-serving-admin", "-n", namespace)
     return base64.b64decode(secret["data"]["token"]).decode()
@@ -103,14 +91,14 @@ def events(namespace: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def story(operator: Any) -> Iterator[Story]:
+def story(operator: Any, devcluster: DevCluster) -> Iterator[Story]:
     namespace = f"e2e-monitoring-{int(time.time()) % 100000}"
     kubectl("create", "namespace", namespace)
     kubectl("apply", "-n", namespace, "-f", "-", stdin=MANIFEST)
     wait_for_status(
         namespace, NAME, lambda s: s.get("phase") == "Ready", "phase Ready", timeout=600
     )
-    yield Story(namespace)
+    yield Story(namespace, devcluster.service_url(f"{NAME}-serving", namespace, 8080))
     kubectl("delete", "namespace", namespace, "--wait=false", check=False)
 
 
@@ -122,8 +110,7 @@ def test_the_fraud_model_gets_a_monitoring_cronjob(story: Story) -> None:
 
 
 def test_shifted_traffic_is_served_and_its_feedback_stored(story: Story) -> None:
-    ip = serving_ip(story.namespace)
-    with httpx.Client(base_url=f"http://{ip}:8080", timeout=10) as client:
+    with httpx.Client(base_url=story.url, timeout=10) as client:
         for i in range(SHIFTED_REQUESTS):
             assert client.post("/predict", json=transaction(i)).status_code == 200
         headers = {"Authorization": f"Bearer {admin_token(story.namespace)}"}
