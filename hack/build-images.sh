@@ -80,6 +80,7 @@ binary_image() {
     buildah "${storage[@]}" commit -q --rm "$ctr" "$ref" >/dev/null
     buildah "${storage[@]}" push -q "$ref" "oci-archive:$archive.part:$ref"
     mv -f "$archive.part" "$archive"
+    buildah "${storage[@]}" rmi "$ref" >/dev/null
     echo "built $ref from $binary"
   fi
   [[ -z "$manifest" ]] || printf '%s %s %s\n' "$component" "$ref" "$archive" >>"$manifest"
@@ -129,6 +130,10 @@ for component in "${components[@]}"; do
       --target "$component-stack" -t "$ref-stack" -f "$repo/Dockerfile" "$repo" >/dev/null
     buildah "${storage[@]}" push -q "$ref-stack" "oci-archive:$stack.part:$ref-stack"
     mv -f "$stack.part" "$stack"
+    # The archive is what the node imports. vfs keeps a full copy of the root filesystem per
+    # layer, so the build's images go (the base stays): storage stays near the base's size.
+    buildah "${storage[@]}" rmi "$ref-stack" >/dev/null
+    buildah "${storage[@]}" rmi --prune >/dev/null 2>&1 || true
     echo "built $ref's stack in $(( $(date +%s) - t0 ))s: $(du -h "$stack" | cut -f1) archive"
   fi
   if [[ ! -s "$archive" ]]; then
