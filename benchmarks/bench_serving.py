@@ -106,7 +106,7 @@ def per_row_costs(bundle: ModelBundle, features: np.ndarray) -> None:
     learner = xgboost_learner(bundle)
     learner.get_booster().set_param({"nthread": 1})
     row = features[:1]
-    onnx = OnnxTreePredictor(learner, features.shape[1])
+    onnx = OnnxTreePredictor.from_xgboost(learner, features.shape[1])
     path = TreePathExplainer.from_xgboost(learner.get_booster(), features.shape[1])
     options: dict[str, Callable[[], object]] = {
         "estimator predict_proba (pipeline)": lambda: bundle.predict_proba(row),
