@@ -111,14 +111,26 @@ def has_payload(folder: Path) -> bool:
 
 def training_stack_installed() -> bool:
     """Whether this environment can unpickle a bundle's estimator."""
-    return all(importlib.util.find_spec(name) is not None for name in TRAINING_STACK)
+    return not _missing_training_stack()
+
+
+def _missing_training_stack() -> list[str]:
+    missing = []
+    for name in TRAINING_STACK:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ImportError:
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
 
 
 def read_pickled_bundle(folder: Path, why: str | None = None) -> Any:
     """The pickled :class:`~fraud_training.bundle.ModelBundle` (needs the training stack);
     ``why`` says, for the error, what asked for the estimator."""
-    if not training_stack_installed():
-        missing = [name for name in TRAINING_STACK if importlib.util.find_spec(name) is None]
+    missing = _missing_training_stack()
+    if missing:
         reason = why or (
             f"the bundle in {folder} has no serving payload ({SERVING_FOLDER}/{MANIFEST_FILE}); "
             "serving it from its estimator"
