@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fraud_training.bundle_layout import bundle_folder
+from fraud_training.bundle_layout import local_model_folder
 
 from fraud_inference.explain import Explainer, TreePathExplainer, explainer_for
 from fraud_inference.predictor import OnnxTreePredictor, Predictor, predictor_for, probe_rows
@@ -142,9 +142,9 @@ class ModelStore:
         ):
             if asks:
                 read = partial(read_pickled_bundle, why=f"{setting} (the estimator itself)")
-        local = Path(uri)
-        if "://" not in uri and not uri.startswith(("models:", "runs:")) and local.is_dir():
-            return Source(read(bundle_folder(local)), None, None, None, None, str(local.resolve()))
+        local = local_model_folder(uri)
+        if local is not None:
+            return Source(read(local), None, None, None, None, str(Path(uri).resolve()))
         from fraud_training.registry import download_model
 
         loaded = download_model(uri, self._tracking_uri, read)

@@ -48,7 +48,7 @@ from fastapi.testclient import TestClient
 from fraud_inference.api import create_app
 from fraud_inference.settings import Settings
 
-settings = Settings(model_uri={folder!r}, log_level="error")
+settings = Settings(model_uri={folder!r}, tracking_uri={tracking_uri!r}, log_level="error")
 out = {{}}
 with TestClient(create_app(settings)) as client:
     for _ in range(300):
@@ -86,11 +86,15 @@ TRANSACTION = {
 }
 
 
-def serve_without_training_stack(folder: Path) -> dict[str, Any]:
-    """Start the service on ``folder`` where the serving image's absent libraries cannot be
-    imported, score :data:`TRANSACTION` if it gets ready; what happened, and what was imported."""
+def serve_without_training_stack(
+    model_uri: Path | str,
+    tracking_uri: str | None = None,
+    absent: tuple[str, ...] = NOT_IN_THE_SERVING_IMAGE,
+) -> dict[str, Any]:
+    """Start the service on ``model_uri`` where the ``absent`` libraries cannot be imported,
+    score :data:`TRANSACTION` if it gets ready; what happened, and what was imported."""
     program = SERVE_IN_A_SERVING_IMAGE.format(
-        blocked=NOT_IN_THE_SERVING_IMAGE, folder=str(folder), transaction=TRANSACTION
+        blocked=absent, folder=str(model_uri), tracking_uri=tracking_uri, transaction=TRANSACTION
     )
     done = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, timeout=300
@@ -179,3 +183,19 @@ def test_a_payload_that_disagrees_with_the_estimator_fails_the_save(
     with pytest.raises(PayloadMismatch, match="ONNX model differs from the estimator"):
         write_serving_payload(bundle, tmp_path / "bundle")
     assert not (tmp_path / "bundle" / SERVING_FOLDER).exists()
+
+
+@pytest.mark.services
+def test_a_registered_version_is_served_with_the_skinny_mlflow_client_alone(
+    registered_model: str, mlflow_server: Any
+) -> None:
+    absent = tuple(name for name in NOT_IN_THE_SERVING_IMAGE if name != "mlflow")
+
+    served = serve_without_training_stack(
+        f"models:/{registered_model}@champion", mlflow_server.tracking_uri, absent
+    )
+
+    assert served["ready"] == 200, served["readyz"]
+    assert served["predict"] == 200
+    assert served["body"]["model_version"] == "1"
+    assert not set(served["modules"]) & set(absent)

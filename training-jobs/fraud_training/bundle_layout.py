@@ -18,6 +18,23 @@ MLFLOW_ARTIFACT = "bundle"
 METADATA_FILE = "metadata.json"
 #: The folder inside a bundle with what serving needs without the training stack.
 SERVING_FOLDER = "serving"
+MODEL_URI_FORMS = (
+    "models:/<name>@<alias>, models:/<name>/<version>, runs:/<run_id>/<path> "
+    "or a local folder holding an MLflow model or a bundle"
+)
+
+
+def local_model_folder(model_uri: str) -> Path | None:
+    """The bundle folder a local model URI names; ``None`` for a registry or run URI.
+
+    A local form that is not a folder is the caller's mistake, named at once (no MLflow needed).
+    """
+    if "://" in model_uri or model_uri.startswith(("models:", "runs:")):
+        return None
+    local = Path(model_uri)
+    if not local.is_dir():
+        raise RegistryError(f"model_uri: {model_uri!r} is not a folder; use {MODEL_URI_FORMS}")
+    return bundle_folder(local)
 
 
 def bundle_folder(folder: Path) -> Path:

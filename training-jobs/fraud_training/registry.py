@@ -21,7 +21,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from fraud_training import version_tags
-from fraud_training.bundle_layout import bundle_folder
+from fraud_training.bundle_layout import MODEL_URI_FORMS, bundle_folder, local_model_folder
 from fraud_training.choices import ALIASES, CHALLENGER, CHAMPION, KEY_METRICS
 from fraud_training.errors import RegistryError
 from fraud_training.tracking_target import tracking_target
@@ -33,10 +33,6 @@ if TYPE_CHECKING:
 Model = TypeVar("Model")
 
 NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
-MODEL_URI_FORMS = (
-    "models:/<name>@<alias>, models:/<name>/<version>, runs:/<run_id>/<path> "
-    "or a local folder holding an MLflow model or a bundle"
-)
 
 
 @dataclass(frozen=True)
@@ -196,11 +192,10 @@ def download_model(
 ) -> LoadedModel[Model]:
     """:func:`download_bundle` with the reader of the downloaded bundle folder given: the
     scoring service reads the serving payload instead of unpickling the estimator."""
-    local = Path(model_uri)
-    if "://" not in model_uri and not model_uri.startswith(("models:", "runs:")):
-        if not local.is_dir():
-            raise RegistryError(f"model_uri: {model_uri!r} is not a folder; use {MODEL_URI_FORMS}")
-        return LoadedModel(read(bundle_folder(local)), None, None, None, None, str(local.resolve()))
+    local = local_model_folder(model_uri)
+    if local is not None:
+        source = str(Path(model_uri).resolve())
+        return LoadedModel(read(local), None, None, None, None, source)
     target = tracking_target(tracking_uri)
     resolved = _resolve(target.client(), model_uri)
     with tempfile.TemporaryDirectory(prefix="fraudops-model-") as scratch:
