@@ -57,6 +57,7 @@ from serving.wrk import LoadResult, run_wrk  # noqa: E402
 
 SCRIPTS = REPO / "benchmarks" / "serving"
 V2_PATH = "/v2/models/fraud-detector/infer"
+ESTIMATOR = {"PREDICTOR": "estimator"}
 
 
 @dataclass(frozen=True)
@@ -263,7 +264,8 @@ def print_memory_table(rows: list[Memory]) -> None:
 
 
 def memory_only(args: argparse.Namespace, work: Path, bundle_dir: Path, model_file: Path) -> None:
-    """Tuned MLServer, then FraudOps from the bundle's serving payload (V2 and /predict)."""
+    """Tuned MLServer, then FraudOps from the bundle's serving payload (V2 and /predict), and
+    from its pickled estimator as serving loaded every bundle before the payload."""
     rows: list[Memory] = []
     server = servers.mlserver(free_port(), work / "mlserver-tuned", model_file, True, free_port)
     try:
@@ -282,15 +284,17 @@ def memory_only(args: argparse.Namespace, work: Path, bundle_dir: Path, model_fi
         server.stop()
     redis, postgres = started_redis(), started_postgres()
     try:
-        for index, (config, path, script) in enumerate(
+        for index, (config, path, script, env) in enumerate(
             (
-                ("V2, ONNX payload", V2_PATH, "post_body.lua"),
-                ("/predict, path explanations", "/predict", "post_transactions.lua"),
+                ("V2, ONNX payload", V2_PATH, "post_body.lua", {}),
+                ("/predict, path explanations", "/predict", "post_transactions.lua", {}),
+                # The "before": the pickled estimator, which imports the training stack.
+                ("V2, estimator (training stack)", V2_PATH, "post_body.lua", ESTIMATOR),
             )
         ):
             # A fresh process per row, so "ready" is each one's memory before any request.
             server = servers.ours(
-                free_port(), bundle_dir, redis.url, postgres.dsn, work / f"spool-m{index}"
+                free_port(), bundle_dir, redis.url, postgres.dsn, work / f"spool-m{index}", **env
             )
             try:
                 rows.append(
