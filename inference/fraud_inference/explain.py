@@ -11,7 +11,9 @@ Two methods, chosen by ``EXPLAIN_METHOD``:
   0.75 ms per row for the same model on this machine when it is quiet (7-15 ms when the cores
   are contended), more than the whole rest of a request: hence not the default.
 
-Models other than XGBoost use ``exact`` under either setting. XGBoost contributions are in
+Models other than XGBoost use ``exact`` under either setting. ``path`` for a bundle with a serving
+payload runs the explainer compiled (and checked) when the bundle was saved; ``exact`` needs the
+estimator, hence the training stack (the ``all`` image). XGBoost contributions are in
 log-odds under both methods; their sum plus a bias is the model's margin.
 """
 

@@ -3,9 +3,11 @@
 Measured on this project's 2-core machine with a 200-tree XGBoost model, one row per call:
 ``Booster.inplace_predict`` costs 150-250 us (XGBoost's per-call overhead, not the trees),
 Treelite's GTIL 50 us, a TL2cgen-compiled library 30 us and ONNX Runtime 7 us. ONNX Runtime also
-needs no C compiler in the serving image, so XGBoost models are converted to ONNX when loaded and
-checked against the estimator before they serve; any other estimator (or a conversion that does
-not agree) is served through ``ModelBundle.predict_proba``.
+needs no C compiler in the serving image, so XGBoost models are converted to ONNX and checked
+against the estimator when the bundle is saved (its serving payload, see
+:mod:`fraud_training.serving_payload`), and serving runs that ONNX model without the training
+stack. A bundle without a payload is converted here when loaded, with the same check; any other
+estimator (or a conversion that does not agree) is served through ``ModelBundle.predict_proba``.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 A bundle holds the fitted estimator with its preprocessing, the feature set it was trained on (so
 serving rebuilds the same features), the decision thresholds chosen on the hold-out, the training
-metrics and a reference profile of the training features (for drift checks). Serving loads the
-bundle and nothing else.
+metrics and a reference profile of the training features (for drift checks). Saving it also writes
+its serving payload (:mod:`fraud_training.serving_payload`), which serving loads without the
+training stack.
 """
 
 from __future__ import annotations
