@@ -5,6 +5,7 @@ it becomes ready, scores and explains, and none of those libraries is ever impor
 from __future__ import annotations
 
 import json
+import pkgutil
 import shutil
 import subprocess
 import sys
@@ -199,3 +200,25 @@ def test_a_registered_version_is_served_with_the_skinny_mlflow_client_alone(
     assert served["predict"] == 200
     assert served["body"]["model_version"] == "1"
     assert not set(served["modules"]) & set(absent)
+
+
+def test_no_service_module_imports_the_training_stack() -> None:
+    import fraud_inference
+
+    service_modules = [
+        info.name
+        for info in pkgutil.walk_packages(fraud_inference.__path__, "fraud_inference.")
+        # fraudctl's `serve` command (typer) and Alembic's migration scripts run elsewhere.
+        if info.name != "fraud_inference.serve_command" and ".migrations" not in info.name
+    ]
+    program = (
+        "import importlib, json, sys\n"
+        f"for name in {service_modules!r}: importlib.import_module(name)\n"
+        "import fraud_inference.__main__\n"
+        "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=120
+    )
+
+    assert not set(json.loads(done.stdout)) & set(NOT_IN_THE_SERVING_IMAGE)
