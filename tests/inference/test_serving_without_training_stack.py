@@ -222,3 +222,18 @@ def test_no_service_module_imports_the_training_stack() -> None:
     )
 
     assert not set(json.loads(done.stdout)) & set(NOT_IN_THE_SERVING_IMAGE)
+
+
+def test_request_values_encode_as_a_training_column_does_without_pandas() -> None:
+    import pandas as pd
+    from fraud_training.features import CATEGORICAL, NUMERIC, PassThroughFeature
+
+    category = PassThroughFeature("segment", CATEGORICAL, ("retail", "b2b", "1.0"), (0.6, 0.3, 0.1))
+    amount = PassThroughFeature("score", NUMERIC)
+    values = ["b2b", None, "unseen", 1.0, "retail", float("nan")]
+    numbers = [1.5, None, 3, float("nan")]
+
+    np.testing.assert_array_equal(
+        category.encode(values), category.encode(pd.Series(values, dtype=object))
+    )
+    np.testing.assert_array_equal(amount.encode(numbers), amount.encode(pd.Series(numbers)))
