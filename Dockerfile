@@ -1,7 +1,8 @@
 # The FraudOps images, one target each, from one tree:
 #   operator  kopf, the Kubernetes client and an MLflow client; never the training stack
 #   training  the training and gate Jobs (`python -m fraud_training.job`)
-#   serving   the scoring service (`python -m fraud_inference`)
+#   serving   the scoring service (`python -m fraud_inference`): ONNX Runtime, FastAPI, MLflow's
+#             skinny client; never the training stack (it scores bundles' serving payloads)
 #   all       (the default target) everything in one image, which the chart and the FraudModel
 #             defaults still name: ghcr.io/fraudops/fraudops
 #
@@ -110,6 +111,9 @@ CMD ["python", "-m", "fraud_training.job"]
 FROM training-stack AS training
 COPY --from=code /opt/fraudops-code /opt/fraudops-code
 
+# The serving stack only (pyproject's `serving` group): no scikit-learn, XGBoost, LightGBM or
+# pandas. The code layer is the whole project's (a few hundred kB); serving imports only the
+# training package's light modules (feature definitions, decisions, bundle layout, model URIs).
 FROM runtime AS serving-stack
 COPY --from=serving-deps /opt/fraudops /opt/fraudops
 ENV PYTHONPATH=/opt/fraudops-code

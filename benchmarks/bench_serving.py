@@ -23,6 +23,7 @@ the run, preceded by in-process costs per row of the predictor and explainer opt
 Not part of ``make test``:
 
     .venv/bin/python benchmarks/bench_serving.py            # about 15 minutes
+    .venv/bin/python benchmarks/bench_serving.py --memory-only   # serving RSS only, ~2 minutes
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from serving.wrk import LoadResult, run_wrk  # noqa: E402
 
 SCRIPTS = REPO / "benchmarks" / "serving"
 V2_PATH = "/v2/models/fraud-detector/infer"
+ESTIMATOR = {"PREDICTOR": "estimator"}
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ def per_row_costs(bundle: ModelBundle, features: np.ndarray) -> None:
     learner = xgboost_learner(bundle)
     learner.get_booster().set_param({"nthread": 1})
     row = features[:1]
-    onnx = OnnxTreePredictor(learner, features.shape[1])
+    onnx = OnnxTreePredictor.from_xgboost(learner, features.shape[1])
     path = TreePathExplainer.from_xgboost(learner.get_booster(), features.shape[1])
     options: dict[str, Callable[[], object]] = {
         "estimator predict_proba (pipeline)": lambda: bundle.predict_proba(row),
@@ -213,6 +215,107 @@ def print_table(rows: list[Row], baseline: Row | None) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Memory:
+    """One server's resident memory: right after the model is loaded, and after load."""
+
+    server: str
+    config: str
+    ready_mb: float
+    loaded_mb: float
+    requests_per_s: float
+
+
+def measure_memory(
+    server: servers.ServerProcess,
+    label: str,
+    config: str,
+    path: str,
+    script: str,
+    env: dict[str, str],
+    seconds: int,
+) -> Memory:
+    """RSS of the server's process tree when ready (model loaded, no request yet), then after a
+    warm-up and ``seconds`` at 32 connections."""
+    ready = server.rss_mb()
+    url = server.base_url + path
+    run_wrk(url, SCRIPTS / script, 8, 3, env)
+    loaded = run_wrk(url, SCRIPTS / script, 32, seconds, env)
+    memory = Memory(label, config, ready, server.rss_mb(), loaded.requests_per_s)
+    print(
+        f"  {label} {config}: {ready:.0f} MB ready, {memory.loaded_mb:.0f} MB under load",
+        flush=True,
+    )
+    return memory
+
+
+def print_memory_table(rows: list[Memory]) -> None:
+    """Serving RSS side by side, with the ratio against tuned MLServer (the first row)."""
+    baseline = rows[0]
+    print(
+        f"\n{'server':<14}{'config':<34}{'RSS ready':>10}{'RSS load':>10}{'req/s':>8}{'x RSS':>7}"
+    )
+    for row in rows:
+        print(
+            f"{row.server:<14}{row.config:<34}{row.ready_mb:>8.0f}MB{row.loaded_mb:>8.0f}MB"
+            f"{row.requests_per_s:>8.0f}{row.loaded_mb / baseline.loaded_mb:>7.2f}"
+        )
+    print("x RSS = RSS under load / tuned MLServer's; goal for FraudOps: <= 250 MB")
+
+
+def memory_only(args: argparse.Namespace, work: Path, bundle_dir: Path, model_file: Path) -> None:
+    """Tuned MLServer, then FraudOps from the bundle's serving payload (V2 and /predict), and
+    from its pickled estimator as serving loaded every bundle before the payload."""
+    rows: list[Memory] = []
+    server = servers.mlserver(free_port(), work / "mlserver-tuned", model_file, True, free_port)
+    try:
+        rows.append(
+            measure_memory(
+                server,
+                "MLServer 1.7",
+                "V2, parallel_workers 0, OMP 1",
+                f"/v2/models/{servers.MLSERVER_MODEL}/infer",
+                "post_body.lua",
+                {"BODY_FILE": str(work / "mlserver.json")},
+                args.seconds_loaded,
+            )
+        )
+    finally:
+        server.stop()
+    redis, postgres = started_redis(), started_postgres()
+    try:
+        for index, (config, path, script, env) in enumerate(
+            (
+                ("V2, ONNX payload", V2_PATH, "post_body.lua", {}),
+                ("/predict, path explanations", "/predict", "post_transactions.lua", {}),
+                # The "before": the pickled estimator, which imports the training stack.
+                ("V2, estimator (training stack)", V2_PATH, "post_body.lua", ESTIMATOR),
+            )
+        ):
+            # A fresh process per row, so "ready" is each one's memory before any request.
+            server = servers.ours(
+                free_port(), bundle_dir, redis.url, postgres.dsn, work / f"spool-m{index}", **env
+            )
+            try:
+                rows.append(
+                    measure_memory(
+                        server,
+                        "fraudops",
+                        config,
+                        path,
+                        script,
+                        {"BODY_FILE": str(work / "ours.json")},
+                        args.seconds_loaded,
+                    )
+                )
+            finally:
+                server.stop()
+    finally:
+        redis.close()
+        postgres.close()
+    print_memory_table(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -229,6 +332,11 @@ def main() -> None:
         help="single-connection runs per server and placement; the median by p99 is compared",
     )
     parser.add_argument("--skip-mlserver", action="store_true")
+    parser.add_argument(
+        "--memory-only",
+        action="store_true",
+        help="only serving RSS (after model load and under load) against tuned MLServer",
+    )
     args = parser.parse_args()
 
     print(
@@ -236,7 +344,8 @@ def main() -> None:
         flush=True,
     )
     bundle, features = train_model(args.rows, args.trees, args.depth)
-    per_row_costs(bundle, features)
+    if not args.memory_only:
+        per_row_costs(bundle, features)
 
     with tempfile.TemporaryDirectory(prefix="fraudops-bench-") as scratch:
         work = Path(scratch)
@@ -258,6 +367,9 @@ def main() -> None:
         (work / "ours.json").write_bytes(orjson.dumps(v2_ours))
         (work / "mlserver.json").write_bytes(orjson.dumps(v2_mlserver))
         ours_body = {"BODY_FILE": str(work / "ours.json")}
+        if args.memory_only:
+            memory_only(args, work, bundle_dir, model_file)
+            return
         rows: list[Row] = []
         baseline: Row | None = None
 

@@ -11,19 +11,23 @@ Two methods, chosen by ``EXPLAIN_METHOD``:
   0.75 ms per row for the same model on this machine when it is quiet (7-15 ms when the cores
   are contended), more than the whole rest of a request: hence not the default.
 
-Models other than XGBoost use ``exact`` under either setting. XGBoost contributions are in
+Models other than XGBoost use ``exact`` under either setting. ``path`` for a bundle with a serving
+payload runs the explainer compiled (and checked) when the bundle was saved; ``exact`` needs the
+estimator, hence the training stack (the ``all`` image). XGBoost contributions are in
 log-odds under both methods; their sum plus a bias is the model's margin.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from fraud_training.bundle import ModelBundle
 
 from fraud_inference.predictor import xgboost_learner
+
+if TYPE_CHECKING:
+    from fraud_training.bundle import ModelBundle
 
 
 class Explainer(Protocol):
@@ -55,34 +59,39 @@ class TreePathExplainer:
     @classmethod
     def from_xgboost(cls, booster: Any, n_features: int) -> TreePathExplainer:
         """Compile the trees of XGBoost's JSON model (full-precision thresholds)."""
-        model = json.loads(booster.save_raw("json"))
-        trees = model["learner"]["gradient_booster"]["model"]["trees"]
-        ensemble: dict[str, list[Any]] = {
-            name: []
-            for name in (
-                "nodes_treeids",
-                "nodes_nodeids",
-                "nodes_featureids",
-                "nodes_values",
-                "nodes_modes",
-                "nodes_truenodeids",
-                "nodes_falsenodeids",
-                "nodes_missing_value_tracks_true",
-                "target_treeids",
-                "target_nodeids",
-                "target_ids",
-                "target_weights",
-            )
-        }
-        for tree_id, tree in enumerate(trees):
-            _add_tree(ensemble, tree_id, tree, n_features)
-        return cls(_onnx_model(ensemble, n_features))
+        return cls(path_attribution_onnx(booster, n_features))
 
     def contributions(self, features: np.ndarray) -> np.ndarray:
         """Each row's path attribution, summed over trees (rows x features)."""
         matrix = np.ascontiguousarray(features, dtype=np.float32)
         (contributions,) = self._session.run(None, {"features": matrix})
         return contributions.astype(np.float64)
+
+
+def path_attribution_onnx(booster: Any, n_features: int) -> bytes:
+    """The ONNX model of :class:`TreePathExplainer` for an XGBoost booster (needs ``onnx``)."""
+    model = json.loads(booster.save_raw("json"))
+    trees = model["learner"]["gradient_booster"]["model"]["trees"]
+    ensemble: dict[str, list[Any]] = {
+        name: []
+        for name in (
+            "nodes_treeids",
+            "nodes_nodeids",
+            "nodes_featureids",
+            "nodes_values",
+            "nodes_modes",
+            "nodes_truenodeids",
+            "nodes_falsenodeids",
+            "nodes_missing_value_tracks_true",
+            "target_treeids",
+            "target_nodeids",
+            "target_ids",
+            "target_weights",
+        )
+    }
+    for tree_id, tree in enumerate(trees):
+        _add_tree(ensemble, tree_id, tree, n_features)
+    return _onnx_model(ensemble, n_features)
 
 
 def _add_tree(

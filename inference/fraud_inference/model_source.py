@@ -1,7 +1,8 @@
 """Model URIs: naming versions and aliases of the served registered model for ``/reload``.
 
-Loading itself is :func:`fraud_training.registry.download_bundle`, the one resolver of
-``models:/``, ``runs:/`` and local folders shared with the training side.
+Loading itself is :func:`fraud_training.registry.download_model`, the one resolver of
+``models:/`` and ``runs:/`` URIs shared with the training side (local folders:
+:func:`fraud_training.bundle_layout.local_model_folder`).
 """
 
 from __future__ import annotations

@@ -13,15 +13,21 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from fraud_training.bundle import ModelBundle
-from fraud_training.registry import LoadedModel, download_bundle
+from fraud_training.bundle_layout import local_model_folder
 
-from fraud_inference.explain import Explainer, explainer_for
-from fraud_inference.predictor import Predictor, predictor_for, probe_rows
+from fraud_inference.explain import Explainer, TreePathExplainer, explainer_for
+from fraud_inference.predictor import OnnxTreePredictor, Predictor, predictor_for, probe_rows
+from fraud_inference.serving_bundle import (
+    ServableBundle,
+    ServingBundle,
+    read_pickled_bundle,
+    read_servable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +35,28 @@ WARM_CALLS = 20
 
 
 @dataclass(frozen=True)
+class Source:
+    """The bundle read for serving and where it came from (as ``registry.LoadedModel``)."""
+
+    bundle: ServableBundle
+    name: str | None
+    version: int | None
+    alias: str | None
+    run_id: str | None
+    source_uri: str
+
+
+@dataclass(frozen=True)
 class ServedModel:
     """A loaded model with its compiled predictor and explainer, ready to score."""
 
-    source: LoadedModel
+    source: Source
     predictor: Predictor
     explainer: Explainer
     loaded_at: datetime
 
     @property
-    def bundle(self) -> ModelBundle:
+    def bundle(self) -> ServableBundle:
         """The model bundle: feature set, thresholds, metrics."""
         return self.source.bundle
 
@@ -92,17 +110,62 @@ class ModelStore:
             return served
 
     def _build(self, uri: str) -> ServedModel:
-        source = download_bundle(uri, self._tracking_uri)
+        source = self._download(uri)
         bundle = source.bundle
         n_features = len(bundle.feature_names)
+        if isinstance(bundle, ServingBundle):
+            predictor: Predictor = OnnxTreePredictor(bundle.model_onnx)
+            explainer: Explainer = (
+                TreePathExplainer(bundle.explainer_onnx)
+                if bundle.explainer_onnx is not None
+                else _NoExplainer(n_features)
+            )
+        else:
+            predictor = predictor_for(bundle, self._predictor)
+            explainer = explainer_for(bundle, self._explain_method)
         served = ServedModel(
-            source=source,
-            predictor=predictor_for(bundle, self._predictor),
-            explainer=explainer_for(bundle, self._explain_method),
-            loaded_at=datetime.now(UTC),
+            source=source, predictor=predictor, explainer=explainer, loaded_at=datetime.now(UTC)
         )
         _warm(served, n_features)
         return served
+
+    def _download(self, uri: str) -> Source:
+        """The bundle at ``uri``: its serving payload, unless a setting asks for the estimator.
+
+        A local folder is read without the MLflow client; registry URIs go through
+        :func:`fraud_training.registry.download_model`, the one resolver of model URIs.
+        """
+        read: Any = read_servable
+        for setting, asks in (
+            ("PREDICTOR=estimator", self._predictor == "estimator"),
+            ("EXPLAIN_METHOD=exact", self._explain_method == "exact"),
+        ):
+            if asks:
+                read = partial(read_pickled_bundle, why=f"{setting} (the estimator itself)")
+        local = local_model_folder(uri)
+        if local is not None:
+            return Source(read(local), None, None, None, None, str(Path(uri).resolve()))
+        from fraud_training.registry import download_model
+
+        loaded = download_model(uri, self._tracking_uri, read)
+        return Source(
+            loaded.bundle,
+            loaded.name,
+            loaded.version,
+            loaded.alias,
+            loaded.run_id,
+            loaded.source_uri,
+        )
+
+
+class _NoExplainer:
+    """Zero contributions, for a payload written without an explainer."""
+
+    def __init__(self, n_features: int) -> None:
+        self._n_features = n_features
+
+    def contributions(self, features: np.ndarray) -> np.ndarray:
+        return np.zeros((len(features), self._n_features))
 
 
 def _warm(served: ServedModel, n_features: int) -> None:

@@ -3,18 +3,22 @@
 Measured on this project's 2-core machine with a 200-tree XGBoost model, one row per call:
 ``Booster.inplace_predict`` costs 150-250 us (XGBoost's per-call overhead, not the trees),
 Treelite's GTIL 50 us, a TL2cgen-compiled library 30 us and ONNX Runtime 7 us. ONNX Runtime also
-needs no C compiler in the serving image, so XGBoost models are converted to ONNX when loaded and
-checked against the estimator before they serve; any other estimator (or a conversion that does
-not agree) is served through ``ModelBundle.predict_proba``.
+needs no C compiler in the serving image, so XGBoost models are converted to ONNX and checked
+against the estimator when the bundle is saved (its serving payload, see
+:mod:`fraud_training.serving_payload`), and serving runs that ONNX model without the training
+stack. A bundle without a payload is converted here when loaded, with the same check; any other
+estimator (or a conversion that does not agree) is served through ``ModelBundle.predict_proba``.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from fraud_training.bundle import ModelBundle
+
+if TYPE_CHECKING:
+    from fraud_training.bundle import ModelBundle
 
 log = logging.getLogger(__name__)
 
@@ -54,27 +58,38 @@ class OnnxTreePredictor:
 
     kind = "onnxruntime"
 
-    def __init__(self, estimator: object, n_features: int) -> None:
-        import onnxmltools
+    def __init__(self, model_bytes: bytes) -> None:
         import onnxruntime
-        from onnxmltools.convert.common.data_types import FloatTensorType
 
-        model = onnxmltools.convert_xgboost(
-            estimator, initial_types=[("features", FloatTensorType([None, n_features]))]
-        )
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self._session = onnxruntime.InferenceSession(
-            model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+            model_bytes, options, providers=["CPUExecutionProvider"]
         )
+
+    @classmethod
+    def from_xgboost(cls, estimator: object, n_features: int) -> OnnxTreePredictor:
+        """Convert an XGBoost classifier (needs onnxmltools, the training side's)."""
+        return cls(xgboost_onnx(estimator, n_features))
 
     def probability(self, features: np.ndarray) -> np.ndarray:
         """Column 1 of the ONNX ``probabilities`` output, as float64."""
         matrix = np.ascontiguousarray(features, dtype=np.float32)
         (probabilities,) = self._session.run(["probabilities"], {"features": matrix})
         return probabilities[:, 1].astype(np.float64)
+
+
+def xgboost_onnx(estimator: object, n_features: int) -> bytes:
+    """An XGBoost classifier as an ONNX model: ``features`` in, ``probabilities`` out."""
+    import onnxmltools
+    from onnxmltools.convert.common.data_types import FloatTensorType
+
+    model = onnxmltools.convert_xgboost(
+        estimator, initial_types=[("features", FloatTensorType([None, n_features]))]
+    )
+    return model.SerializeToString()
 
 
 def xgboost_learner(bundle: ModelBundle) -> Any | None:
@@ -105,7 +120,7 @@ def predictor_for(bundle: ModelBundle, choice: str = "auto") -> Predictor:
     if choice == "estimator":
         return reference
     try:
-        compiled = OnnxTreePredictor(learner, len(bundle.feature_names))
+        compiled = OnnxTreePredictor.from_xgboost(learner, len(bundle.feature_names))
     except Exception as error:  # any converter failure means: serve the estimator itself
         log.warning("ONNX conversion failed (%s); serving the XGBoost estimator directly", error)
         return reference

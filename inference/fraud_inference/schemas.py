@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fraud_training.bundle import DECISIONS
+from fraud_training.decisions import DECISIONS
 from fraud_training.schema import (
     OPTIONAL_DEFAULTS,
     TRANSACTION_COLUMNS,

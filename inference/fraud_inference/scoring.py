@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from fraud_training.bundle import ModelBundle
 from fraud_training.features import (
     NUMERIC,
     RAW_COLUMNS,
@@ -30,6 +29,7 @@ from fraud_inference.metrics import ServiceMetrics
 from fraud_inference.model_store import ServedModel
 from fraud_inference.online_state import Observation, OnlineState
 from fraud_inference.responses import ClientError
+from fraud_inference.serving_bundle import ServableBundle
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MS = timedelta(milliseconds=1)
@@ -74,7 +74,7 @@ def raw_fields(rows: Sequence[Any]) -> tuple[dict[str, np.ndarray], list[Observa
     return raw, observations
 
 
-def pass_through_inputs(bundle: ModelBundle, rows: Sequence[Any]) -> np.ndarray:
+def pass_through_inputs(bundle: ServableBundle, rows: Sequence[Any]) -> np.ndarray:
     """The model's pass-through inputs from the requests' fields (``model_extra`` for the
     user's own columns); a field a request leaves out is missing to the model. A value that
     cannot be a number where the model was trained on numbers is the client's mistake: 422."""

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from fraud_training.bundle import DECISIONS
+from fraud_training.decisions import DECISIONS
 from pydantic import BaseModel
 
 from fraud_inference.audit.feedback import FeedbackStore

@@ -20,8 +20,8 @@ DEFAULT_MODEL_NAME = "fraud-detector"
 #: How top_features are computed (see :mod:`fraud_inference.explain`).
 EXPLAIN_METHODS = ("path", "exact")
 #: Which predictor scores (see :mod:`fraud_inference.predictor`): ``auto`` picks the compiled one
-#: when it agrees with the estimator; ``estimator`` forces the bundle's own (an escape hatch, and
-#: the "before" of the serving benchmark).
+#: (the serving payload's, checked when the bundle was saved); ``estimator`` forces the bundle's
+#: own (an escape hatch, and the "before" of the serving benchmark; needs the training stack).
 PREDICTOR_CHOICES = ("auto", "estimator")
 
 

@@ -28,8 +28,35 @@ def test_the_operator_image_leaves_out_the_training_stack() -> None:
     }
 
 
-def test_the_serving_image_carries_what_it_imports_through_fraud_training() -> None:
-    assert names("training") | {"fastapi", "uvicorn", "redis", "psycopg"} <= names("serving")
+def test_the_serving_image_leaves_out_the_training_stack() -> None:
+    assert not names("serving") & {
+        "scikit-learn",
+        "xgboost-cpu",
+        "lightgbm",
+        "imbalanced-learn",
+        "scipy",
+        "pandas",
+        "pyarrow",
+        "mlflow",
+        "onnxmltools",
+    }
+
+
+def test_the_serving_image_carries_the_payload_runtime_and_the_service() -> None:
+    assert {
+        "numpy",
+        "onnxruntime",
+        "mlflow-skinny",
+        "fastapi",
+        "uvicorn",
+        "redis",
+        "psycopg",
+        "alembic",
+    } <= names("serving")
+
+
+def test_the_training_image_can_build_the_serving_payload() -> None:
+    assert {"onnxruntime", "onnxmltools"} <= names("training")
 
 
 def test_every_group_starts_from_the_shared_dependencies() -> None:

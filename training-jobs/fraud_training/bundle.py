@@ -2,8 +2,9 @@
 
 A bundle holds the fitted estimator with its preprocessing, the feature set it was trained on (so
 serving rebuilds the same features), the decision thresholds chosen on the hold-out, the training
-metrics and a reference profile of the training features (for drift checks). Serving loads the
-bundle and nothing else.
+metrics and a reference profile of the training features (for drift checks). Saving it also writes
+its serving payload (:mod:`fraud_training.serving_payload`), which serving loads without the
+training stack.
 """
 
 from __future__ import annotations
@@ -22,32 +23,20 @@ from sklearn.linear_model import LogisticRegression
 from xgboost import DMatrix, XGBClassifier
 
 from fraud_training.algorithms import learner_inputs, learner_of
+from fraud_training.bundle_layout import BUNDLE_FILE, METADATA_FILE, MLFLOW_ARTIFACT
+from fraud_training.decisions import DECISIONS as DECISIONS
+from fraud_training.decisions import Thresholds
 from fraud_training.features import FEATURE_SETS, FeatureInputs
 from fraud_training.schema import OPTIONAL_FIELDS, REQUIRED_FIELDS
 
-BUNDLE_FILE = "bundle.pkl"
-#: The name of the bundle folder among the artifacts of the MLflow (pyfunc) model that carries it.
-MLFLOW_ARTIFACT = "bundle"
-METADATA_FILE = "metadata.json"
-DECISIONS = ("approve", "review", "decline")
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Score cut-offs: at or above ``review`` a transaction is reviewed, at or above ``decline``
-    it is declined. ``review`` minimises the expected cost on the hold-out."""
-
-    review: float
-    decline: float
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.review <= self.decline <= 1.0:
-            raise ValueError(f"thresholds must satisfy 0 <= review <= decline <= 1, got {self}")
-
-    def decide(self, probability: np.ndarray) -> np.ndarray:
-        """approve / review / decline for each probability."""
-        index = (probability >= self.review).astype(np.int64) + (probability >= self.decline)
-        return np.asarray(DECISIONS, dtype=object)[index]
+__all__ = [
+    "BUNDLE_FILE",
+    "DECISIONS",
+    "METADATA_FILE",
+    "MLFLOW_ARTIFACT",
+    "ModelBundle",
+    "Thresholds",
+]
 
 
 class Contribution(NamedTuple):
@@ -132,11 +121,15 @@ class ModelBundle:
         }
 
     def save(self, folder: Path) -> Path:
-        """Write the bundle to ``folder`` (created) and return it."""
+        """Write the bundle to ``folder`` (created) with its checked serving payload (raising
+        :class:`~fraud_training.serving_payload.PayloadMismatch` if it disagrees), return it."""
         folder.mkdir(parents=True, exist_ok=True)
         with (folder / BUNDLE_FILE).open("wb") as fh:
             pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
         (folder / METADATA_FILE).write_text(json.dumps(self.metadata(), indent=2, default=str))
+        from fraud_training.serving_payload import write_serving_payload  # imports fraud_inference
+
+        write_serving_payload(self, folder)
         return folder
 
     @classmethod

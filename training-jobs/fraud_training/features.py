@@ -21,12 +21,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
+from fraud_training.lazy_module import LazyModule
 from fraud_training.schema import CATEGORIES, CREDITCARD_PCA_COLUMNS, Channel
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")  # frames only: the scoring service runs without pandas
 
 #: Sliding windows, in milliseconds, by the suffix their features carry.
 WINDOWS_MS: dict[str, int] = {"1h": 3_600_000, "24h": 86_400_000, "7d": 604_800_000}
@@ -410,6 +415,8 @@ class PassThroughFeature:
 
     def encode(self, values: Any) -> np.ndarray:
         """Rows x ``len(feature_names)`` inputs for ``values`` (a column or a list)."""
+        if isinstance(values, list):
+            return self._encode_list(values)
         if self.kind == NUMERIC:
             return pd.to_numeric(pd.Series(values), errors="raise").to_numpy(np.float64)[:, None]
         series = pd.Series(values, dtype=object)
@@ -420,12 +427,33 @@ class PassThroughFeature:
         frequency = np.where(known, np.asarray((*self.frequencies, 0.0))[position], 0.0)
         return np.column_stack([code, frequency])
 
+    def _encode_list(self, values: list[Any]) -> np.ndarray:
+        """:meth:`encode` of a request's few values, in plain numpy (no pandas when serving).
+
+        The same encoding as the frame path: ``None`` or NaN is missing; a numeric value that is
+        not a number raises ``ValueError``; a categorical value is looked up as text.
+        """
+        if self.kind == NUMERIC:
+            return np.array([np.nan if v is None else float(v) for v in values])[:, None]
+        index = {value: i for i, value in enumerate(self.vocabulary)}
+        position = np.array(
+            [-1 if _missing(v) else index.get(str(v), -1) for v in values], dtype=np.int64
+        )
+        known = position >= 0
+        code = np.where(known, position, np.nan).astype(np.float64)
+        frequency = np.where(known, np.asarray((*self.frequencies, 0.0))[position], 0.0)
+        return np.column_stack([code, frequency]).reshape(len(values), 2)
+
     def describe(self) -> dict[str, Any]:
         """What the bundle metadata and MLflow show of this input."""
         out: dict[str, Any] = {"name": self.name, "kind": self.kind}
         if self.kind == CATEGORICAL:
             out["vocabulary_size"] = len(self.vocabulary)
         return out
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 @dataclass(frozen=True)

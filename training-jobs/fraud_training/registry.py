@@ -9,27 +9,30 @@ from __future__ import annotations
 
 import tempfile
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import mlflow
-import yaml
 from mlflow.entities.model_registry import ModelVersion, RegisteredModel
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from fraud_training import version_tags
-from fraud_training.bundle import BUNDLE_FILE, MLFLOW_ARTIFACT, ModelBundle
+from fraud_training.bundle_layout import MODEL_URI_FORMS, bundle_folder, local_model_folder
 from fraud_training.choices import ALIASES, CHALLENGER, CHAMPION, KEY_METRICS
 from fraud_training.errors import RegistryError
-from fraud_training.tracking import tracking_target
+from fraud_training.tracking_target import tracking_target
+
+if TYPE_CHECKING:
+    from fraud_training.bundle import ModelBundle
+
+#: What a model folder is read into: the pickled bundle, or serving's payload.
+Model = TypeVar("Model")
 
 NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
-MODEL_URI_FORMS = (
-    "models:/<name>@<alias>, models:/<name>/<version>, runs:/<run_id>/<path> "
-    "or a local folder holding an MLflow model or a bundle"
-)
 
 
 @dataclass(frozen=True)
@@ -145,10 +148,10 @@ def promote(
 
 
 @dataclass(frozen=True)
-class LoadedModel:
+class LoadedModel(Generic[Model]):
     """A bundle and where it came from (name/version/alias are None when the URI has none)."""
 
-    bundle: ModelBundle
+    bundle: Model
     name: str | None
     version: int | None
     alias: str | None
@@ -181,11 +184,18 @@ def download_bundle(model_uri: str, tracking_uri: str | None = None) -> LoadedMo
     ``tracking_uri`` defaults to ``MLFLOW_TRACKING_URI``, then the local store. Unknown models,
     versions, aliases or runs raise :class:`RegistryError` naming what is missing.
     """
-    local = Path(model_uri)
-    if "://" not in model_uri and not model_uri.startswith(("models:", "runs:")):
-        if not local.is_dir():
-            raise RegistryError(f"model_uri: {model_uri!r} is not a folder; use {MODEL_URI_FORMS}")
-        return LoadedModel(_bundle_in(local), None, None, None, None, str(local.resolve()))
+    return download_model(model_uri, tracking_uri, _bundle_in)
+
+
+def download_model(
+    model_uri: str, tracking_uri: str | None, read: Callable[[Path], Model]
+) -> LoadedModel[Model]:
+    """:func:`download_bundle` with the reader of the downloaded bundle folder given: the
+    scoring service reads the serving payload instead of unpickling the estimator."""
+    local = local_model_folder(model_uri)
+    if local is not None:
+        source = str(Path(model_uri).resolve())
+        return LoadedModel(read(local), None, None, None, None, source)
     target = tracking_target(tracking_uri)
     resolved = _resolve(target.client(), model_uri)
     with tempfile.TemporaryDirectory(prefix="fraudops-model-") as scratch:
@@ -200,7 +210,7 @@ def download_bundle(model_uri: str, tracking_uri: str | None = None) -> LoadedMo
             raise RegistryError(
                 f"model_uri: cannot download {model_uri!r}: {error.message}"
             ) from None
-        bundle = _bundle_in(Path(folder))
+        bundle = read(bundle_folder(Path(folder)))
     return LoadedModel(
         bundle=bundle,
         name=resolved.name,
@@ -271,18 +281,10 @@ def _run_model_location(client: MlflowClient, run_id: str, artifact_path: str) -
 
 
 def _bundle_in(folder: Path) -> ModelBundle:
-    """The bundle in a bundle folder, or in the ``bundle`` artifact of an MLflow model folder."""
-    if (folder / BUNDLE_FILE).is_file():
-        return ModelBundle.load(folder)
-    mlmodel = folder / "MLmodel"
-    if not mlmodel.is_file():
-        raise RegistryError(f"model_uri: {folder} holds neither an MLflow model nor a bundle")
-    flavors = yaml.safe_load(mlmodel.read_text()).get("flavors", {})
-    artifacts = flavors.get("python_function", {}).get("artifacts", {})
-    relative = artifacts.get(MLFLOW_ARTIFACT, {}).get("path")
-    if relative is None:
-        raise RegistryError(f"model_uri: the MLflow model in {folder} has no {MLFLOW_ARTIFACT!r}")
-    return ModelBundle.load(folder / relative)
+    """The pickled bundle in a bundle folder (needs the training stack to unpickle)."""
+    from fraud_training.bundle import ModelBundle
+
+    return ModelBundle.load(folder)
 
 
 def _registered_model(client: MlflowClient, name: str) -> RegisteredModel:

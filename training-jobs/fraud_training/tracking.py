@@ -13,10 +13,7 @@ itself (the gate re-scores it) and the model as an MLflow pyfunc whose only arti
 
 from __future__ import annotations
 
-import logging
-import os
 import tempfile
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,8 +33,15 @@ from fraud_training.bundle import MLFLOW_ARTIFACT, ModelBundle
 from fraud_training.errors import RegistryError
 from fraud_training.holdout import HOLDOUT_ARTIFACT_DIR, HOLDOUT_FILE, HoldOut
 
-DEFAULT_HOME = Path(".fraudops") / "mlflow"
-SQLITE_PREFIX = "sqlite:///"
+# The tracking target lives apart (the scoring service needs it without pandas); re-exported here,
+# where the training side has always found it.
+from fraud_training.tracking_target import DEFAULT_HOME as DEFAULT_HOME
+from fraud_training.tracking_target import SQLITE_PREFIX as SQLITE_PREFIX
+from fraud_training.tracking_target import TrackingTarget as TrackingTarget
+from fraud_training.tracking_target import local_store as local_store
+from fraud_training.tracking_target import quiet_mlflow as quiet_mlflow
+from fraud_training.tracking_target import tracking_target as tracking_target
+
 MODEL_ARTIFACT = "model"
 #: The pyfunc model's code, logged as a file ("models from code") rather than a pickled object.
 PYFUNC_MODEL_CODE = Path(__file__).with_name("pyfunc_model.py")
@@ -54,58 +58,6 @@ RUNTIME_DISTRIBUTIONS = (
     "xgboost-cpu",
     "lightgbm",
 )
-#: MLflow's own chatter that says nothing to a fraud engineer.
-_QUIET_ENVIRONMENT = {
-    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
-    "MLFLOW_DISABLE_TELEMETRY": "true",
-}
-
-
-def quiet_mlflow() -> None:
-    """Silence progress bars, telemetry, info logs and the Python warnings raised inside MLflow
-    (deprecations of its own dependencies); MLflow's logged warnings and errors still show."""
-    for key, value in _QUIET_ENVIRONMENT.items():
-        os.environ.setdefault(key, value)
-    for logger in ("mlflow", "alembic"):
-        logging.getLogger(logger).setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", module=r"mlflow\..*")
-
-
-@dataclass(frozen=True)
-class TrackingTarget:
-    """A tracking URI and, for the default local store, the folder that holds its artifacts."""
-
-    tracking_uri: str
-    artifact_location: str | None = None
-
-    def client(self) -> MlflowClient:
-        """A client for both the tracking store and the model registry at this URI."""
-        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
-
-
-def tracking_target(tracking_uri: str | None = None, home: Path | None = None) -> TrackingTarget:
-    """The explicit URI, else ``MLFLOW_TRACKING_URI``, else a local SQLite store under ``home``."""
-    quiet_mlflow()
-    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-    if not uri:
-        return local_store(home or DEFAULT_HOME)
-    if uri.startswith(SQLITE_PREFIX):
-        return local_store(Path(uri.removeprefix(SQLITE_PREFIX)).parent, database=uri)
-    return TrackingTarget(uri)
-
-
-def local_store(folder: Path, database: str | None = None) -> TrackingTarget:
-    """A SQLite tracking store in ``folder`` with its artifacts beside it in ``artifacts/``.
-
-    Without an artifact location MLflow would put a SQLite store's artifacts under the current
-    directory (``./mlruns``), wherever the command happens to run.
-    """
-    folder = folder.resolve()
-    (folder / "artifacts").mkdir(parents=True, exist_ok=True)
-    return TrackingTarget(
-        tracking_uri=database or f"{SQLITE_PREFIX}{folder / 'mlflow.db'}",
-        artifact_location=(folder / "artifacts").as_uri(),
-    )
 
 
 @contextmanager
