@@ -136,6 +136,7 @@ for component in "${components[@]}"; do
     # layer, so the build's images go (the base stays): storage stays near the base's size.
     buildah "${storage[@]}" rmi "$ref-stack" >/dev/null
     buildah "${storage[@]}" rmi --prune >/dev/null 2>&1 || true
+    find "$IMAGES_DIR" -maxdepth 1 -name "fraudops-$component-stack-*.oci.tar" ! -path "$stack" -delete
     echo "built $ref's stack in $(( $(date +%s) - t0 ))s: $(du -h "$stack" | cut -f1) archive"
   fi
   if [[ ! -s "$archive" ]]; then
