@@ -11,6 +11,8 @@ from crd_defaults import fraud_model
 from fraud_operator.builders.gate import build_gate_job
 from fraud_operator.builders.serving import (
     ADMIN_TOKEN_KEY,
+    ESTIMATOR_SERVING_IMAGE,
+    SERVING_IMAGE,
     build_admin_secret,
     build_deployment,
     build_hpa,
@@ -480,6 +482,27 @@ def test_inference_service_sends_all_traffic_to_the_latest_without_a_canary_perc
     isvc = build_inference_service(kserve_model(), CONFIG)
 
     assert "canaryTrafficPercent" not in isvc["spec"]["predictor"]
+
+
+def test_an_xgboost_model_without_an_image_is_served_by_the_slim_serving_image() -> None:
+    deployment = build_deployment(model(training={"algorithm": "xgboost"}), CONFIG)
+
+    assert container(deployment["spec"]["template"]["spec"])["image"] == SERVING_IMAGE
+
+
+@pytest.mark.parametrize("algorithm", ["lightgbm", "random_forest", "logistic_regression"])
+def test_a_model_served_from_its_estimator_gets_the_all_in_one_image(algorithm: str) -> None:
+    deployment = build_deployment(model(training={"algorithm": algorithm}), CONFIG)
+
+    assert container(deployment["spec"]["template"]["spec"])["image"] == ESTIMATOR_SERVING_IMAGE
+
+
+def test_a_named_serving_image_is_used_whatever_the_algorithm() -> None:
+    fm = model(training={"algorithm": "lightgbm"}, serving={"image": "registry.example/s:1"})
+
+    deployment = build_deployment(fm, CONFIG)
+
+    assert container(deployment["spec"]["template"]["spec"])["image"] == "registry.example/s:1"
 
 
 def test_inference_service_runs_our_image_as_the_custom_predictor() -> None:

@@ -8,6 +8,7 @@ request. The Deployment's own rolling update (``maxUnavailable: 0``) covers imag
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib import metadata
 from typing import Any
 
 from fraud_operator.builders.common import (
@@ -26,6 +27,21 @@ from fraud_operator.naming import (
     selector,
     serving_name,
 )
+
+#: The images serving runs when spec.serving.image is unset, of the operator's own release: the
+#: slim serving image scores the ONNX payload XGBoost bundles carry; the other learners are
+#: scored from their estimator, which only the all-in-one image has.
+PROJECT_VERSION = metadata.version("fraudops")
+SERVING_IMAGE = f"ghcr.io/fraudops/fraudops-serving:{PROJECT_VERSION}"
+ESTIMATOR_SERVING_IMAGE = f"ghcr.io/fraudops/fraudops:{PROJECT_VERSION}"
+ONNX_SERVED_ALGORITHMS = frozenset({"xgboost"})
+
+
+def default_serving_image(spec: Mapping[str, Any]) -> str:
+    """The serving image a FraudModel gets when it names none (see SERVING_IMAGE)."""
+    algorithm = (spec.get("training") or {}).get("algorithm", "xgboost")
+    return SERVING_IMAGE if algorithm in ONNX_SERVED_ALGORITHMS else ESTIMATOR_SERVING_IMAGE
+
 
 #: Seconds a terminating serving pod keeps serving before it is signalled (see `lifecycle`).
 PRESTOP_DRAIN_SECONDS = 5
@@ -81,7 +97,7 @@ def _container(fm: Mapping[str, Any], config: OperatorConfig, name: str) -> dict
     )
     return {
         "name": name,
-        "image": serving["image"],
+        "image": serving.get("image") or default_serving_image(fm["spec"]),
         "command": ["python", "-m", "fraud_inference"],
         "env": env,
         "ports": [{"name": "http", "containerPort": SERVING_PORT, "protocol": "TCP"}],
