@@ -62,6 +62,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "amount_to_mean",
     ),
     "novelty (new merchant/device)": ("is_new_merchant", "is_new_device"),
+    "merchant history": tuple(n for n in TRANSACTION_FEATURES if n.startswith("merchant_")),
 }
 
 

@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from xgboost import DMatrix, XGBClassifier
 
 from fraud_training.algorithms import learner_inputs, learner_of
-from fraud_training.features import FEATURE_SETS, FeatureInputs
+from fraud_training.features import FEATURE_SETS, FeatureInputs, feature_definition
 from fraud_training.schema import OPTIONAL_FIELDS, REQUIRED_FIELDS
 
 BUNDLE_FILE = "bundle.pkl"
@@ -118,11 +118,17 @@ class ModelBundle:
             for i, row in enumerate(order)
         ]
 
+    def feature_definition(self) -> dict[str, Any]:
+        """The history features this model's feature set computes, as data (empty for a set
+        without histories), so a reader of the bundle sees which entities and windows it uses."""
+        return feature_definition() if self.feature_set == "transactions" else {}
+
     def metadata(self) -> dict[str, Any]:
         """The human-readable part of the bundle (written beside the pickle)."""
         return {
             "feature_set": self.feature_set,
             "feature_names": list(self.feature_names),
+            "feature_definition": self.feature_definition(),
             "input_schema": self.input_schema(),
             "algorithm": self.algorithm,
             "thresholds": asdict(self.thresholds),
