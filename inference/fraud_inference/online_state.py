@@ -28,6 +28,7 @@ from fraud_training.features import (
     ENTITY_HISTORIES,
     MAX_WINDOW_MS,
     WINDOWS_MS,
+    EntityHistory,
 )
 from redis.exceptions import RedisError
 
@@ -44,7 +45,6 @@ _OPTIONAL_FLOATS = {
     "prev_ts_ms",
     "prev_lat",
     "prev_lon",
-    *(f"{entity.name}:prev_ts_ms" for entity in ENTITY_HISTORIES),
 }
 
 
@@ -60,7 +60,7 @@ class Observation:
     device_id: str
     lat: float
     lon: float
-    #: The row's key of each of ``ENTITY_HISTORIES``, in that order.
+    #: The row's key of each entity the state keeps (``ENTITY_HISTORIES``), in that order.
     entities: tuple[str, ...] = ()
 
 
@@ -83,7 +83,12 @@ class OnlineState:
     """Reads and updates customer histories in Redis, degrading to ``None`` when it is down."""
 
     def __init__(
-        self, url: str, timeout_s: float, ttl_days: int, namespace: str = DEFAULT_NAMESPACE
+        self,
+        url: str,
+        timeout_s: float,
+        ttl_days: int,
+        namespace: str = DEFAULT_NAMESPACE,
+        entities: Sequence[EntityHistory] = ENTITY_HISTORIES,
     ) -> None:
         self._client = aioredis.Redis.from_url(
             url,
@@ -97,8 +102,11 @@ class OnlineState:
         self._ttl_s = str(ttl_days * 86_400)
         # An entity's state lives at least as long as its longest window.
         self._entity_ttl_s = [
-            str(max(ttl_days * 86_400, entity.longest_ms // 1000)) for entity in ENTITY_HISTORIES
+            str(max(ttl_days * 86_400, entity.longest_ms // 1000)) for entity in entities
         ]
+        self._entities = tuple(entities)
+        #: The aggregate names of one row's replies, script by script in pipeline order.
+        self.reply_fields = reply_fields(self._entities)
         self._namespace = namespace
         self._windows = [str(width) for width in WINDOWS_MS.values()]
         self.breaker = CircuitBreaker(BREAKER_COOLDOWN_S)
@@ -108,13 +116,13 @@ class OnlineState:
         if not self.breaker.allow():
             return None
         try:
-            if len(rows) == 1 and not ENTITY_HISTORIES:
+            if len(rows) == 1 and not self._entities:
                 replies = [await self._script(*self._script_call(rows[0]))]
             else:
                 async with self._client.pipeline(transaction=False) as pipe:
                     for row in rows:
                         await self._script(*self._script_call(row), client=pipe)
-                        for i in range(len(ENTITY_HISTORIES)):
+                        for i in range(len(self._entities)):
                             await self._entity_script(*self._entity_call(row, i), client=pipe)
                     replies = await pipe.execute()
         except (RedisError, OSError) as error:
@@ -123,7 +131,7 @@ class OnlineState:
             self.breaker.record_failure()
             return None
         self.breaker.record_success()
-        return _as_arrays(replies)
+        return _as_arrays(replies, self.reply_fields, 1 + len(self._entities))
 
     async def close(self) -> None:
         """Close the connection pool."""
@@ -148,7 +156,7 @@ class OnlineState:
     def _entity_call(self, row: Observation, index: int) -> tuple[list[str], list[str]]:
         """Keys and arguments of the entity script (see online_entity.lua) for one row's
         ``index``-th entity."""
-        entity = ENTITY_HISTORIES[index]
+        entity = self._entities[index]
         args = [
             str(row.ts_ms),
             str(row.cents),
@@ -160,21 +168,25 @@ class OnlineState:
         return entity_keys(entity.name, row.entities[index], self._namespace), args
 
 
-#: The aggregate names of one row's replies, script by script in pipeline order.
-REPLY_FIELDS: tuple[str, ...] = (
-    *AGGREGATE_FIELDS,
-    *(name for entity in ENTITY_HISTORIES for name in entity.aggregate_fields),
-)
+def reply_fields(entities: Sequence[EntityHistory]) -> tuple[str, ...]:
+    """The aggregate names of one row's replies: the customer's, then each entity's."""
+    return (*AGGREGATE_FIELDS, *(name for entity in entities for name in entity.aggregate_fields))
 
 
-def _as_arrays(replies: Sequence[Sequence[object]]) -> dict[str, np.ndarray]:
-    """Script replies (per row: the customer's, then each entity's, each in its aggregate
-    order) as float arrays by aggregate name."""
-    per_row = 1 + len(ENTITY_HISTORIES)
+#: The reply fields of the default entities.
+REPLY_FIELDS = reply_fields(ENTITY_HISTORIES)
+
+
+def _as_arrays(
+    replies: Sequence[Sequence[object]], fields: Sequence[str], per_row: int
+) -> dict[str, np.ndarray]:
+    """Script replies (``per_row`` per row: the customer's, then each entity's, each in its
+    aggregate order) as float arrays by aggregate name."""
     rows = len(replies) // per_row
-    table = np.empty((rows, len(REPLY_FIELDS)), dtype=np.float64)
+    table = np.empty((rows, len(fields)), dtype=np.float64)
     for i in range(rows):
         values = [v for reply in replies[i * per_row : (i + 1) * per_row] for v in reply]
-        for j, (name, value) in enumerate(zip(REPLY_FIELDS, values, strict=True)):
-            table[i, j] = math.nan if value is None and name in _OPTIONAL_FLOATS else float(value)
-    return {name: table[:, j] for j, name in enumerate(REPLY_FIELDS)}
+        for j, (name, value) in enumerate(zip(fields, values, strict=True)):
+            optional = name in _OPTIONAL_FLOATS or name.endswith(":prev_ts_ms")
+            table[i, j] = math.nan if value is None and optional else float(value)
+    return {name: table[:, j] for j, name in enumerate(fields)}
