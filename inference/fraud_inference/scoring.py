@@ -72,7 +72,10 @@ def raw_fields(rows: Sequence[Any]) -> tuple[dict[str, np.ndarray], list[Observa
             device_id=row.device_id,
             lat=float(raw["lat"][i]),
             lon=float(raw["lon"][i]),
-            entities=tuple(str(_field_value(row, entity.column)) for entity in ENTITY_HISTORIES),
+            entities=tuple(
+                entity.key_of([_field_value(row, column) for column in entity.columns])
+                for entity in ENTITY_HISTORIES
+            ),
         )
         for i, row in enumerate(rows)
     ]

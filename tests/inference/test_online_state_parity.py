@@ -9,13 +9,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from fraud_inference.online_state import REPLY_FIELDS, Observation, OnlineState
+from fraud_inference.online_state import REPLY_FIELDS, Observation, OnlineState, reply_fields
 from fraud_inference.schemas import Transaction
 from fraud_inference.scoring import raw_fields
 from fraud_training.features import (
     ENTITY_HISTORIES,
     TRANSACTION_FEATURES,
     CustomerHistory,
+    EntityHistory,
     EntityState,
     derive_features,
     raw_inputs,
@@ -26,7 +27,11 @@ from fraud_training.schema import TRANSACTION_FIELDS
 pytestmark = pytest.mark.services
 
 COUNT_FEATURES = ("n_prior_txns", "txn_count_1h", "txn_count_24h", "txn_count_7d")
-MERCHANT_COUNT_FEATURES = tuple(f"merchant_txn_count_{w}" for w in ("1h", "24h", "7d", "30d"))
+MERCHANT_COUNT_FEATURES = (
+    *(f"merchant_txn_count_{w}" for w in ("1h", "24h", "7d", "30d")),
+    "card_merchant_txn_count_24h",
+    "card_merchant_txn_count_30d",
+)
 
 
 def as_requests(frame: pd.DataFrame) -> list[Any]:
@@ -35,12 +40,16 @@ def as_requests(frame: pd.DataFrame) -> list[Any]:
 
 
 def replay(
-    url: str, observations: list[Observation], chunk: int = 500, namespace: str = "parity"
+    url: str,
+    observations: list[Observation],
+    chunk: int = 500,
+    namespace: str = "parity",
+    entities: tuple[EntityHistory, ...] = ENTITY_HISTORIES,
 ) -> dict[str, np.ndarray]:
     """Send a stream through the Redis state in order, in pipelined chunks as batches do."""
 
     async def run() -> list[dict[str, np.ndarray]]:
-        state = OnlineState(url, timeout_s=2.0, ttl_days=90, namespace=namespace)
+        state = OnlineState(url, 2.0, 90, namespace, entities)
         try:
             parts = []
             for start in range(0, len(observations), chunk):
@@ -52,7 +61,7 @@ def replay(
             await state.close()
 
     parts = asyncio.run(run())
-    return {name: np.concatenate([part[name] for part in parts]) for name in REPLY_FIELDS}
+    return {name: np.concatenate([part[name] for part in parts]) for name in reply_fields(entities)}
 
 
 def fresh_customers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -84,6 +93,7 @@ def test_replayed_stream_gives_exactly_the_offline_features(
     names = list(TRANSACTION_FEATURES)
     counts = [names.index(name) for name in (*COUNT_FEATURES, *MERCHANT_COUNT_FEATURES)]
     assert offline[:, names.index("merchant_txn_count_30d")].max() > 1
+    assert offline[:, names.index("card_merchant_txn_count_30d")].max() > 1
     np.testing.assert_array_equal(online[:, counts], offline[:, counts])
     np.testing.assert_allclose(online, offline, rtol=0.0, atol=1e-9)
 
@@ -106,7 +116,9 @@ def test_redis_state_equals_the_in_memory_reference_with_out_of_order_times(
         expected.append(reference.aggregates(ts, merchant, device))
         reference.add(ts, cents, merchant, device, 48.5, 2.25)
     observations = [
-        Observation(customer, f"t{i}", ts, cents, merchant, device, 48.5, 2.25, (customer,))
+        Observation(
+            customer, f"t{i}", ts, cents, merchant, device, 48.5, 2.25, (customer, customer)
+        )
         for i, (ts, cents, merchant, device) in enumerate(stream)
     ]
 
@@ -130,7 +142,7 @@ def test_redis_merchant_state_equals_the_in_memory_reference_with_out_of_order_t
         ("c4", 40 * hour + 8 * 24 * hour, 7),  # beyond the 7-day window of all the rest
         ("c5", 40 * hour + 31 * 24 * hour, 1),  # beyond the 30-day window
     ]
-    (spec,) = ENTITY_HISTORIES
+    spec = ENTITY_HISTORIES[0]
     reference = EntityState(spec)
     expected = []
     for _, ts, cents in stream:
@@ -142,7 +154,9 @@ def test_redis_merchant_state_equals_the_in_memory_reference_with_out_of_order_t
         for i, (c, ts, cents) in enumerate(stream)
     ]
 
-    got = replay(redis_server.url, observations, chunk=1, namespace=f"ooo-{prefix}")
+    got = replay(
+        redis_server.url, observations, chunk=1, namespace=f"ooo-{prefix}", entities=(spec,)
+    )
 
     for i, row in enumerate(expected):
         for name, value in row.items():
@@ -154,22 +168,29 @@ def test_replaying_a_transaction_id_returns_its_first_reply_and_changes_nothing(
 ) -> None:
     customer = f"replay-{uuid.uuid4().hex[:8]}"
     hour = 3_600_000
-    first = Observation(customer, "t1", 10 * hour, 1_000, "m1", "d1", 48.5, 2.25, (customer,))
-    second = Observation(customer, "t2", 11 * hour, 500, "m2", "d1", 48.5, 2.25, (customer,))
+    first = Observation(
+        customer, "t1", 10 * hour, 1_000, "m1", "d1", 48.5, 2.25, (customer, customer)
+    )
+    second = Observation(
+        customer, "t2", 11 * hour, 500, "m2", "d1", 48.5, 2.25, (customer, customer)
+    )
     retried = [first, second, first, second]  # a client retrying both requests
     once = replay(
         redis_server.url,
         [
             first,
             second,
-            Observation(customer, "t3", 12 * hour, 1, "m1", "d1", 0.0, 0.0, (customer,)),
+            Observation(customer, "t3", 12 * hour, 1, "m1", "d1", 0.0, 0.0, (customer, customer)),
         ],
         chunk=1,
         namespace="once",
     )
     got = replay(
         redis_server.url,
-        [*retried, Observation(customer, "t3", 12 * hour, 1, "m1", "d1", 0.0, 0.0, (customer,))],
+        [
+            *retried,
+            Observation(customer, "t3", 12 * hour, 1, "m1", "d1", 0.0, 0.0, (customer, customer)),
+        ],
         chunk=1,
     )
 
@@ -180,8 +201,12 @@ def test_replaying_a_transaction_id_returns_its_first_reply_and_changes_nothing(
 
 def test_two_models_keep_separate_state_for_the_same_customer(redis_server: Any) -> None:
     customer = f"models-{uuid.uuid4().hex[:8]}"
-    row = Observation(customer, "t1", 3_600_000, 1_000, "m1", "d1", 48.5, 2.25, (customer,))
-    later = Observation(customer, "t2", 7_200_000, 1_000, "m1", "d1", 48.5, 2.25, (customer,))
+    row = Observation(
+        customer, "t1", 3_600_000, 1_000, "m1", "d1", 48.5, 2.25, (customer, customer)
+    )
+    later = Observation(
+        customer, "t2", 7_200_000, 1_000, "m1", "d1", 48.5, 2.25, (customer, customer)
+    )
 
     replay(redis_server.url, [row], namespace="model-a")
     other_model = replay(redis_server.url, [later], namespace="model-b")

@@ -184,7 +184,9 @@ def test_offline_features_equal_replaying_customer_and_entity_histories(
         history = histories.setdefault(row["customer_id"], CustomerHistory())
         aggregates = history.aggregates(int(ts[i]), row["merchant_id"], row["device_id"])
         states = [
-            entities.setdefault((spec.name, str(row[spec.column])), EntityState(spec))
+            entities.setdefault(
+                (spec.name, spec.key_of([row[c] for c in spec.columns])), EntityState(spec)
+            )
             for spec in ENTITY_HISTORIES
         ]
         for state in states:

@@ -76,8 +76,9 @@ def test_the_history_feature_definition_is_data_in_the_bundle_and_mlflow(
     params = local_tracking.client().get_run(trained.run_id).data.params
     definition = json.loads(params["feature_definition"])
     assert definition == bundle.metadata()["feature_definition"]
-    (merchant,) = definition["entities"]
-    assert merchant["column"] == "merchant_id"
+    merchant, pair = definition["entities"]
+    assert merchant["columns"] == ["merchant_id"]
+    assert pair["columns"] == ["customer_id", "merchant_id"]
     assert merchant["windows"] == ["1h", "24h", "7d", "30d"]
     assert "merchant_txn_count_30d" in bundle.feature_names
 

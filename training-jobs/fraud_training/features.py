@@ -19,7 +19,7 @@ itself or anything after it, so appending future rows cannot change a past row's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +63,8 @@ RAW_FIELDS: tuple[str, ...] = (
 )
 
 DAY_MS = 86_400_000
+#: Joins the values of an entity keyed by several columns (a card x merchant pair).
+KEY_SEPARATOR = "|"
 #: Default windows of an entity's history, by the suffix their features carry.
 ENTITY_WINDOWS_MS: dict[str, int] = {
     "1h": 3_600_000,
@@ -75,8 +77,8 @@ ENTITY_WINDOWS_MS: dict[str, int] = {
 @dataclass(frozen=True)
 class EntityHistory:
     """History features of one entity other than the customer (a merchant, a terminal, any key
-    column), declared as data: the entity's name (its features' prefix), the column holding its
-    key, and the windows.
+    column, a pair such as card x merchant), declared as data: the entity's name (its features'
+    prefix), the column or columns holding its key, and the windows.
 
     What a transaction sees of its entity's *earlier* transactions (all customers): counts,
     amount sums and means per window, the amount against the entity's longest-window mean, time
@@ -87,8 +89,19 @@ class EntityHistory:
     """
 
     name: str
-    column: str
+    columns: tuple[str, ...]
     windows_ms: tuple[tuple[str, int], ...] = tuple(ENTITY_WINDOWS_MS.items())
+
+    def key_of(self, values: Sequence[Any]) -> str:
+        """One transaction's entity key from its values of :attr:`columns` (online)."""
+        return KEY_SEPARATOR.join(str(value) for value in values)
+
+    def keys(self, frame: pd.DataFrame) -> np.ndarray:
+        """Every row's entity key, as :meth:`key_of` makes it (offline)."""
+        keys = frame[self.columns[0]].astype(str)
+        for column in self.columns[1:]:
+            keys = keys + KEY_SEPARATOR + frame[column].astype(str)
+        return keys.to_numpy()
 
     @property
     def longest_ms(self) -> int:
@@ -194,7 +207,7 @@ class EntityHistory:
         """The definition as data: what the bundle metadata and MLflow params show."""
         return {
             "entity": self.name,
-            "column": self.column,
+            "columns": list(self.columns),
             "windows": [w for w, _ in self.windows_ms],
             "aggregates": [
                 "count",
@@ -240,7 +253,15 @@ class EntityState:
 
 
 #: The entity histories of the transactions feature set, beside the customer's own.
-ENTITY_HISTORIES: tuple[EntityHistory, ...] = (EntityHistory("merchant", "merchant_id"),)
+ENTITY_HISTORIES: tuple[EntityHistory, ...] = (
+    EntityHistory("merchant", ("merchant_id",)),
+    # the card's own history at this merchant: how often and how long ago it paid there
+    EntityHistory(
+        "card_merchant",
+        ("customer_id", "merchant_id"),
+        (("24h", ENTITY_WINDOWS_MS["24h"]), ("30d", ENTITY_WINDOWS_MS["30d"])),
+    ),
+)
 
 
 def feature_definition() -> dict[str, Any]:
@@ -377,8 +398,7 @@ def entity_aggregates(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     cents = to_cents(frame["amount"].to_numpy())
     out: dict[str, np.ndarray] = {}
     for entity in ENTITY_HISTORIES:
-        keys = frame[entity.column].astype(str).to_numpy()
-        out.update(entity.aggregates(keys, ts, cents, order))
+        out.update(entity.aggregates(entity.keys(frame), ts, cents, order))
     return out
 
 
