@@ -48,7 +48,7 @@ from rich.table import Table
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 T = TypeVar("T")
-console = Console()
+console = Console(width=120)
 
 
 def timed(action: Callable[[], T]) -> tuple[T, float]:
