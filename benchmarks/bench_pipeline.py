@@ -6,9 +6,16 @@ generation, Pandera validation, writing and loading Parquet and CSV), builds the
 features of the same stream, then trains every algorithm with its defaults
 (class weights) on the earliest ``--train-rows`` of the stream (default 200,000: a time-ordered
 80/20 split of that prefix) and reports fit seconds with the hold-out PR-AUC and ROC-AUC for
-context. Timings are wall-clock on this machine, one process; not part of ``make test``:
+context. Timings are wall-clock on this machine, one process; not part of ``make test``.
+
+Then it scales the offline features to ``--feature-rows`` (default 1,000,000 and 10,000,000: the
+generated stream tiled under fresh customer, merchant, device and transaction ids) and prints, per
+size, the seconds of each part and the peak memory the feature build allocates (tracemalloc, which
+numpy and pandas report to), side by side with the customer-only features of the feature set
+before entity histories::
 
     .venv/bin/python benchmarks/bench_pipeline.py [--rows 1000000] [--train-rows 200000]
+    .venv/bin/python benchmarks/bench_pipeline.py --only-features --feature-rows 1000000
 """
 
 from __future__ import annotations
@@ -17,13 +24,22 @@ import argparse
 import os
 import platform
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import TypeVar
 
 import numpy as np
+import pandas as pd
 from fraud_training.algorithms import ALGORITHMS, build_estimator
 from fraud_training.data_throughput import time_data_layer
-from fraud_training.features import timestamp_ms, transaction_features
+from fraud_training.features import (
+    derive_features,
+    entity_aggregates,
+    history_aggregates,
+    raw_inputs,
+    timestamp_ms,
+    transaction_features,
+)
 from fraud_training.generator import GeneratorConfig, generate_transactions
 from fraud_training.schema import LABEL
 from fraud_training.splits import time_holdout
@@ -32,7 +48,7 @@ from rich.table import Table
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 T = TypeVar("T")
-console = Console()
+console = Console(width=120)
 
 
 def timed(action: Callable[[], T]) -> tuple[T, float]:
@@ -42,12 +58,93 @@ def timed(action: Callable[[], T]) -> tuple[T, float]:
     return result, time.perf_counter() - started
 
 
+def tiled(frame: pd.DataFrame, rows: int) -> pd.DataFrame:
+    """``rows`` rows: copies of ``frame`` under fresh ids, so each copy is another population."""
+    copies = []
+    for k in range(-(-rows // len(frame))):
+        copy = frame if k == 0 else frame.copy()
+        if k:
+            for column in ("transaction_id", "customer_id", "merchant_id", "device_id"):
+                copy[column] = copy[column].astype(str) + f"~{k}"
+        copies.append(copy)
+    return pd.concat(copies, ignore_index=True).iloc[:rows]
+
+
+def timed_parts(frame: pd.DataFrame) -> tuple[float, float, float, float, int]:
+    """Seconds of raw inputs, customer and entity histories and derivation, and the peak bytes
+    allocated while building them (a second build under tracemalloc, which slows it)."""
+    raw, raw_s = timed(lambda: raw_inputs(frame))
+    customer, customer_s = timed(lambda: history_aggregates(frame))
+    entity, entity_s = timed(lambda: entity_aggregates(frame))
+    started = time.perf_counter()
+    derive_features(raw, {**customer, **entity})
+    derive_s = time.perf_counter() - started
+    del raw, customer, entity
+    tracemalloc.start()
+    transaction_features(frame)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return raw_s, customer_s, entity_s, derive_s, peak
+
+
+def feature_scaling(frame: pd.DataFrame, sizes: list[int]) -> Table:
+    """Seconds and peak allocated memory of the offline features at each size."""
+    table = Table(title="offline point-in-time features (default windows)")
+    columns = (
+        "rows",
+        "raw s",
+        "cust. s",
+        "entity s",
+        "derive s",
+        "total s",
+        "before s",
+        "ratio",
+        "peak MiB",
+    )
+    for column in columns:
+        table.add_column(column, justify="right")
+    for rows in sizes:
+        big = tiled(frame, rows)
+        raw_s, customer_s, entity_s, derive_s, peak = timed_parts(big)
+        total = raw_s + customer_s + entity_s + derive_s
+        before = raw_s + customer_s + derive_s
+        table.add_row(
+            f"{rows:,}",
+            f"{raw_s:.2f}",
+            f"{customer_s:.2f}",
+            f"{entity_s:.2f}",
+            f"{derive_s:.2f}",
+            f"{total:.2f}",
+            f"{before:.2f}",
+            f"{total / before:.2f}x",
+            f"{peak / 2**20:,.0f}",
+        )
+        del big
+    table.caption = (
+        "before = the same parts without the entity histories (the feature set before them); "
+        "ratio = total / before; peak = the most memory allocated at once while building, "
+        "besides the frame"
+    )
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--train-rows", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--feature-rows",
+        default="1000000,10000000",
+        help="comma-separated sizes for the offline feature scaling table",
+    )
+    parser.add_argument("--only-features", action="store_true", help="only the scaling table")
     args = parser.parse_args()
+    sizes = [int(size) for size in args.feature_rows.split(",") if size]
+    if args.only_features:
+        base = generate_transactions(GeneratorConfig(rows=min(args.rows, max(sizes)), seed=0))
+        console.print(feature_scaling(base, sizes))
+        return
     console.print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"{args.rows:,} rows, training on the first {args.train_rows:,}"
@@ -93,6 +190,7 @@ def main() -> None:
             f"{roc_auc_score(labels[split.test], scores):.4f}",
         )
     console.print(training)
+    console.print(feature_scaling(frame, sizes))
 
 
 if __name__ == "__main__":

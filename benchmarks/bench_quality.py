@@ -62,6 +62,10 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "amount_to_mean",
     ),
     "novelty (new merchant/device)": ("is_new_merchant", "is_new_device"),
+    "merchant history": tuple(n for n in TRANSACTION_FEATURES if n.startswith("merchant_")),
+    "card x merchant history": tuple(
+        n for n in TRANSACTION_FEATURES if n.startswith("card_merchant_")
+    ),
 }
 
 

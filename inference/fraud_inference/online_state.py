@@ -1,11 +1,14 @@
-"""Per-customer online feature state in Redis: the service's copy of ``CustomerHistory``.
+"""Per-customer and per-entity online feature state in Redis: the service's copy of
+``CustomerHistory`` and of each ``EntityState`` (merchant, ...).
 
 One Lua script per transaction reads the aggregates the transaction sees and then records it, so
 concurrent requests for the same customer cannot interleave a read and a write. A batch sends its
 scripts in one pipeline, in the order of the batch. Keys carry a TTL, so customers who stop
 transacting age out. Keys carry the served model's name, so two models served from one Redis keep
 separate state, and an update carries the transaction id: a retried request (or a replayed
-stream) returns the reply of the first and changes nothing. When Redis is unreachable the caller
+stream) returns the reply of the first and changes nothing. Each entity of
+``fraud_training.features.ENTITY_HISTORIES`` has its own keys (its own hash slot) and its own
+script call, pipelined with the customer's. When Redis is unreachable the caller
 gets ``None`` and scores degraded; a circuit breaker keeps a dead Redis from costing every
 request a timeout.
 """
@@ -20,7 +23,13 @@ from importlib.resources import files
 
 import numpy as np
 import redis.asyncio as aioredis
-from fraud_training.features import AGGREGATE_FIELDS, MAX_WINDOW_MS, WINDOWS_MS
+from fraud_training.features import (
+    AGGREGATE_FIELDS,
+    ENTITY_HISTORIES,
+    MAX_WINDOW_MS,
+    WINDOWS_MS,
+    EntityHistory,
+)
 from redis.exceptions import RedisError
 
 from fraud_inference.circuit_breaker import CircuitBreaker
@@ -31,7 +40,12 @@ KEY_PREFIX = "fraudops"
 DEFAULT_NAMESPACE = "default"
 BREAKER_COOLDOWN_S = 2.0
 SCRIPT = files("fraud_inference").joinpath("online_state.lua").read_text()
-_OPTIONAL_FLOATS = {"prev_ts_ms", "prev_lat", "prev_lon"}
+ENTITY_SCRIPT = files("fraud_inference").joinpath("online_entity.lua").read_text()
+_OPTIONAL_FLOATS = {
+    "prev_ts_ms",
+    "prev_lat",
+    "prev_lon",
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,8 @@ class Observation:
     device_id: str
     lat: float
     lon: float
+    #: The row's key of each entity the state keeps (``ENTITY_HISTORIES``), in that order.
+    entities: tuple[str, ...] = ()
 
 
 def customer_keys(customer_id: str, namespace: str = DEFAULT_NAMESPACE) -> list[str]:
@@ -57,11 +73,22 @@ def customer_keys(customer_id: str, namespace: str = DEFAULT_NAMESPACE) -> list[
     ]
 
 
+def entity_keys(entity: str, key: str, namespace: str = DEFAULT_NAMESPACE) -> list[str]:
+    """State, window, seen-ids and replies keys of one entity (say a merchant) of one model."""
+    base = f"{KEY_PREFIX}:{namespace}:{entity}:{{{key}}}"
+    return [f"{base}:{part}" for part in ("state", "window", "seen", "replies")]
+
+
 class OnlineState:
     """Reads and updates customer histories in Redis, degrading to ``None`` when it is down."""
 
     def __init__(
-        self, url: str, timeout_s: float, ttl_days: int, namespace: str = DEFAULT_NAMESPACE
+        self,
+        url: str,
+        timeout_s: float,
+        ttl_days: int,
+        namespace: str = DEFAULT_NAMESPACE,
+        entities: Sequence[EntityHistory] = ENTITY_HISTORIES,
     ) -> None:
         self._client = aioredis.Redis.from_url(
             url,
@@ -71,7 +98,15 @@ class OnlineState:
             health_check_interval=0,
         )
         self._script = self._client.register_script(SCRIPT)
+        self._entity_script = self._client.register_script(ENTITY_SCRIPT)
         self._ttl_s = str(ttl_days * 86_400)
+        # An entity's state lives at least as long as its longest window.
+        self._entity_ttl_s = [
+            str(max(ttl_days * 86_400, entity.longest_ms // 1000)) for entity in entities
+        ]
+        self._entities = tuple(entities)
+        #: The aggregate names of one row's replies, script by script in pipeline order.
+        self.reply_fields = reply_fields(self._entities)
         self._namespace = namespace
         self._windows = [str(width) for width in WINDOWS_MS.values()]
         self.breaker = CircuitBreaker(BREAKER_COOLDOWN_S)
@@ -81,12 +116,14 @@ class OnlineState:
         if not self.breaker.allow():
             return None
         try:
-            if len(rows) == 1:
+            if len(rows) == 1 and not self._entities:
                 replies = [await self._script(*self._script_call(rows[0]))]
             else:
                 async with self._client.pipeline(transaction=False) as pipe:
                     for row in rows:
                         await self._script(*self._script_call(row), client=pipe)
+                        for i in range(len(self._entities)):
+                            await self._entity_script(*self._entity_call(row, i), client=pipe)
                     replies = await pipe.execute()
         except (RedisError, OSError) as error:
             if not self.breaker.is_open:
@@ -94,7 +131,7 @@ class OnlineState:
             self.breaker.record_failure()
             return None
         self.breaker.record_success()
-        return _as_arrays(replies)
+        return _as_arrays(replies, self.reply_fields, 1 + len(self._entities))
 
     async def close(self) -> None:
         """Close the connection pool."""
@@ -116,11 +153,40 @@ class OnlineState:
         ]
         return customer_keys(row.customer_id, self._namespace), args
 
+    def _entity_call(self, row: Observation, index: int) -> tuple[list[str], list[str]]:
+        """Keys and arguments of the entity script (see online_entity.lua) for one row's
+        ``index``-th entity."""
+        entity = self._entities[index]
+        args = [
+            str(row.ts_ms),
+            str(row.cents),
+            self._entity_ttl_s[index],
+            str(entity.longest_ms),
+            row.transaction_id,
+            *(str(width) for _, width in entity.windows_ms),
+        ]
+        return entity_keys(entity.name, row.entities[index], self._namespace), args
 
-def _as_arrays(replies: Sequence[Sequence[object]]) -> dict[str, np.ndarray]:
-    """Script replies (one list per row, in ``AGGREGATE_FIELDS`` order) as float arrays."""
-    table = np.empty((len(replies), len(AGGREGATE_FIELDS)), dtype=np.float64)
-    for i, reply in enumerate(replies):
-        for j, (name, value) in enumerate(zip(AGGREGATE_FIELDS, reply, strict=True)):
-            table[i, j] = math.nan if value is None and name in _OPTIONAL_FLOATS else float(value)
-    return {name: table[:, j] for j, name in enumerate(AGGREGATE_FIELDS)}
+
+def reply_fields(entities: Sequence[EntityHistory]) -> tuple[str, ...]:
+    """The aggregate names of one row's replies: the customer's, then each entity's."""
+    return (*AGGREGATE_FIELDS, *(name for entity in entities for name in entity.aggregate_fields))
+
+
+#: The reply fields of the default entities.
+REPLY_FIELDS = reply_fields(ENTITY_HISTORIES)
+
+
+def _as_arrays(
+    replies: Sequence[Sequence[object]], fields: Sequence[str], per_row: int
+) -> dict[str, np.ndarray]:
+    """Script replies (``per_row`` per row: the customer's, then each entity's, each in its
+    aggregate order) as float arrays by aggregate name."""
+    rows = len(replies) // per_row
+    table = np.empty((rows, len(fields)), dtype=np.float64)
+    for i in range(rows):
+        values = [v for reply in replies[i * per_row : (i + 1) * per_row] for v in reply]
+        for j, (name, value) in enumerate(zip(fields, values, strict=True)):
+            optional = name in _OPTIONAL_FLOATS or name.endswith(":prev_ts_ms")
+            table[i, j] = math.nan if value is None and optional else float(value)
+    return {name: table[:, j] for j, name in enumerate(fields)}

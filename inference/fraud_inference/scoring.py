@@ -3,7 +3,7 @@
 The raw arrays come from :func:`fraud_training.features.raw_inputs_from_columns`, which the
 offline frame path calls too (a test holds the two equal); aggregates come from the online state
 in Redis, or, when it is unavailable, are those of a customer without history
-(``CustomerHistory().aggregates``); the feature matrix is
+(``CustomerHistory().aggregates`` and each entity's ``no_history``); the feature matrix is
 :func:`fraud_training.features.derive_features`, the one definition both paths share. No feature
 is computed anywhere else.
 """
@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from fraud_training.features import (
+    ENTITY_HISTORIES,
     NUMERIC,
     RAW_COLUMNS,
     CustomerHistory,
@@ -34,7 +35,10 @@ from fraud_inference.serving_bundle import ServableBundle
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MS = timedelta(milliseconds=1)
 SCORABLE_FEATURE_SET = "transactions"
-_NO_HISTORY = CustomerHistory().aggregates(0, "", "")
+_NO_HISTORY = {
+    **CustomerHistory().aggregates(0, "", ""),
+    **{name: value for entity in ENTITY_HISTORIES for name, value in entity.no_history().items()},
+}
 
 
 class UnscorableModel(Exception):
@@ -68,6 +72,10 @@ def raw_fields(rows: Sequence[Any]) -> tuple[dict[str, np.ndarray], list[Observa
             device_id=row.device_id,
             lat=float(raw["lat"][i]),
             lon=float(raw["lon"][i]),
+            entities=tuple(
+                entity.key_of([_field_value(row, column) for column in entity.columns])
+                for entity in ENTITY_HISTORIES
+            ),
         )
         for i, row in enumerate(rows)
     ]

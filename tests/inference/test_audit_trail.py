@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from fraud_inference.api import create_app
 from fraud_inference.settings import Settings
+from fraud_training.features import TRANSACTION_FEATURES
 from live_service import wait_ready
 
 pytestmark = pytest.mark.services
@@ -90,7 +91,8 @@ def test_v2_predictions_are_stored_even_when_clients_reuse_an_id(
     client: TestClient, postgres_server: Any
 ) -> None:
     before = v2_rows(postgres_server.dsn)
-    tensor = {"name": "features", "shape": [1, 34], "datatype": "FP64", "data": [0.0] * 34}
+    width = len(TRANSACTION_FEATURES)
+    tensor = {"name": "features", "shape": [1, width], "datatype": "FP64", "data": [0.0] * width}
     for _ in range(2):
         response = client.post(
             "/v2/models/fraud-detector/infer", json={"id": "same", "inputs": [tensor]}

@@ -8,13 +8,14 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from fraud_inference.fast_lane import lane_routes
+from fraud_training.features import TRANSACTION_FEATURES
 from prometheus_text import sample
 from starlette.responses import Response
 
 INFER = "/v2/models/fraud-detector/infer"
 
 
-def features_request(width: int = 34) -> dict[str, Any]:
+def features_request(width: int = len(TRANSACTION_FEATURES)) -> dict[str, Any]:
     return {
         "inputs": [
             {"name": "features", "shape": [1, width], "datatype": "FP64", "data": [0.0] * width}

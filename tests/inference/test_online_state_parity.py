@@ -9,13 +9,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from fraud_inference.online_state import Observation, OnlineState
+from fraud_inference.online_state import REPLY_FIELDS, Observation, OnlineState, reply_fields
 from fraud_inference.schemas import Transaction
 from fraud_inference.scoring import raw_fields
 from fraud_training.features import (
-    AGGREGATE_FIELDS,
+    ENTITY_HISTORIES,
     TRANSACTION_FEATURES,
     CustomerHistory,
+    EntityHistory,
+    EntityState,
     derive_features,
     raw_inputs,
     transaction_features,
@@ -25,6 +27,11 @@ from fraud_training.schema import TRANSACTION_FIELDS
 pytestmark = pytest.mark.services
 
 COUNT_FEATURES = ("n_prior_txns", "txn_count_1h", "txn_count_24h", "txn_count_7d")
+MERCHANT_COUNT_FEATURES = (
+    *(f"merchant_txn_count_{w}" for w in ("1h", "24h", "7d", "30d")),
+    "card_merchant_txn_count_24h",
+    "card_merchant_txn_count_30d",
+)
 
 
 def as_requests(frame: pd.DataFrame) -> list[Any]:
@@ -33,12 +40,16 @@ def as_requests(frame: pd.DataFrame) -> list[Any]:
 
 
 def replay(
-    url: str, observations: list[Observation], chunk: int = 500, namespace: str = "parity"
+    url: str,
+    observations: list[Observation],
+    chunk: int = 500,
+    namespace: str = "parity",
+    entities: tuple[EntityHistory, ...] = ENTITY_HISTORIES,
 ) -> dict[str, np.ndarray]:
     """Send a stream through the Redis state in order, in pipelined chunks as batches do."""
 
     async def run() -> list[dict[str, np.ndarray]]:
-        state = OnlineState(url, timeout_s=2.0, ttl_days=90, namespace=namespace)
+        state = OnlineState(url, 2.0, 90, namespace, entities)
         try:
             parts = []
             for start in range(0, len(observations), chunk):
@@ -50,7 +61,7 @@ def replay(
             await state.close()
 
     parts = asyncio.run(run())
-    return {name: np.concatenate([part[name] for part in parts]) for name in AGGREGATE_FIELDS}
+    return {name: np.concatenate([part[name] for part in parts]) for name in reply_fields(entities)}
 
 
 def fresh_customers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -74,11 +85,15 @@ def test_replayed_stream_gives_exactly_the_offline_features(
     assert len(frame) >= 5_000 and frame["timestamp"].is_monotonic_increasing
     raw, observations = raw_fields(as_requests(frame))
 
-    online = derive_features(raw, replay(redis_server.url, observations))
+    # a namespace of its own: merchant state is shared by every customer of the stream
+    namespace = f"parity-{uuid.uuid4().hex[:8]}"
+    online = derive_features(raw, replay(redis_server.url, observations, namespace=namespace))
     offline = transaction_features(frame)
 
     names = list(TRANSACTION_FEATURES)
-    counts = [names.index(name) for name in COUNT_FEATURES]
+    counts = [names.index(name) for name in (*COUNT_FEATURES, *MERCHANT_COUNT_FEATURES)]
+    assert offline[:, names.index("merchant_txn_count_30d")].max() > 1
+    assert offline[:, names.index("card_merchant_txn_count_30d")].max() > 1
     np.testing.assert_array_equal(online[:, counts], offline[:, counts])
     np.testing.assert_allclose(online, offline, rtol=0.0, atol=1e-9)
 
@@ -101,11 +116,47 @@ def test_redis_state_equals_the_in_memory_reference_with_out_of_order_times(
         expected.append(reference.aggregates(ts, merchant, device))
         reference.add(ts, cents, merchant, device, 48.5, 2.25)
     observations = [
-        Observation(customer, f"t{i}", ts, cents, merchant, device, 48.5, 2.25)
+        Observation(
+            customer, f"t{i}", ts, cents, merchant, device, 48.5, 2.25, (customer, customer)
+        )
         for i, (ts, cents, merchant, device) in enumerate(stream)
     ]
 
     got = replay(redis_server.url, observations, chunk=1)
+
+    for i, row in enumerate(expected):
+        for name, value in row.items():
+            np.testing.assert_equal(got[name][i], value, err_msg=f"row {i} {name}")
+
+
+def test_redis_merchant_state_equals_the_in_memory_reference_with_out_of_order_times(
+    redis_server: Any,
+) -> None:
+    merchant = f"m-{uuid.uuid4().hex[:8]}"
+    hour = 3_600_000
+    stream = [  # (customer, ts, cents): several cards at one terminal
+        ("c1", 10 * hour, 1_000),
+        ("c2", 10 * hour + 5, 250),
+        ("c3", 9 * hour, 99),  # arrives late: earlier than the previous one
+        ("c1", 40 * hour, 5_000),
+        ("c4", 40 * hour + 8 * 24 * hour, 7),  # beyond the 7-day window of all the rest
+        ("c5", 40 * hour + 31 * 24 * hour, 1),  # beyond the 30-day window
+    ]
+    spec = ENTITY_HISTORIES[0]
+    reference = EntityState(spec)
+    expected = []
+    for _, ts, cents in stream:
+        expected.append(reference.aggregates(ts))
+        reference.add(ts, cents)
+    prefix = uuid.uuid4().hex[:8]
+    observations = [
+        Observation(f"{prefix}-{c}", f"t{i}", ts, cents, merchant, "d1", 48.5, 2.25, (merchant,))
+        for i, (c, ts, cents) in enumerate(stream)
+    ]
+
+    got = replay(
+        redis_server.url, observations, chunk=1, namespace=f"ooo-{prefix}", entities=(spec,)
+    )
 
     for i, row in enumerate(expected):
         for name, value in row.items():
@@ -117,30 +168,45 @@ def test_replaying_a_transaction_id_returns_its_first_reply_and_changes_nothing(
 ) -> None:
     customer = f"replay-{uuid.uuid4().hex[:8]}"
     hour = 3_600_000
-    first = Observation(customer, "t1", 10 * hour, 1_000, "m1", "d1", 48.5, 2.25)
-    second = Observation(customer, "t2", 11 * hour, 500, "m2", "d1", 48.5, 2.25)
+    first = Observation(
+        customer, "t1", 10 * hour, 1_000, "m1", "d1", 48.5, 2.25, (customer, customer)
+    )
+    second = Observation(
+        customer, "t2", 11 * hour, 500, "m2", "d1", 48.5, 2.25, (customer, customer)
+    )
     retried = [first, second, first, second]  # a client retrying both requests
     once = replay(
         redis_server.url,
-        [first, second, Observation(customer, "t3", 12 * hour, 1, "m1", "d1", 0.0, 0.0)],
+        [
+            first,
+            second,
+            Observation(customer, "t3", 12 * hour, 1, "m1", "d1", 0.0, 0.0, (customer, customer)),
+        ],
         chunk=1,
         namespace="once",
     )
     got = replay(
         redis_server.url,
-        [*retried, Observation(customer, "t3", 12 * hour, 1, "m1", "d1", 0.0, 0.0)],
+        [
+            *retried,
+            Observation(customer, "t3", 12 * hour, 1, "m1", "d1", 0.0, 0.0, (customer, customer)),
+        ],
         chunk=1,
     )
 
-    for name in AGGREGATE_FIELDS:
+    for name in REPLY_FIELDS:
         np.testing.assert_equal(got[name][2:4], got[name][0:2], err_msg=f"replay {name}")
         np.testing.assert_equal(got[name][4], once[name][2], err_msg=f"after replays {name}")
 
 
 def test_two_models_keep_separate_state_for_the_same_customer(redis_server: Any) -> None:
     customer = f"models-{uuid.uuid4().hex[:8]}"
-    row = Observation(customer, "t1", 3_600_000, 1_000, "m1", "d1", 48.5, 2.25)
-    later = Observation(customer, "t2", 7_200_000, 1_000, "m1", "d1", 48.5, 2.25)
+    row = Observation(
+        customer, "t1", 3_600_000, 1_000, "m1", "d1", 48.5, 2.25, (customer, customer)
+    )
+    later = Observation(
+        customer, "t2", 7_200_000, 1_000, "m1", "d1", 48.5, 2.25, (customer, customer)
+    )
 
     replay(redis_server.url, [row], namespace="model-a")
     other_model = replay(redis_server.url, [later], namespace="model-b")

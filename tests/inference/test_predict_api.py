@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from fraud_inference.api import create_app
 from fraud_inference.settings import Settings
 from fraud_training.bundle import DECISIONS
+from fraud_training.features import TRANSACTION_FEATURES
 
 pytestmark = pytest.mark.services
 
@@ -146,7 +147,7 @@ def test_model_endpoint_describes_the_served_model(client: TestClient) -> None:
     assert body["metrics"] == {"roc_auc": 0.95}
     assert body["thresholds"] == {"review": 0.2, "decline": 0.6}
     assert body["predictor"] == "onnxruntime"
-    assert len(body["feature_names"]) == 34
+    assert tuple(body["feature_names"]) == TRANSACTION_FEATURES
     assert body["loaded_at"]
 
 

@@ -6,24 +6,26 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from fraud_training.features import TRANSACTION_FEATURES
 
 pytestmark = pytest.mark.services
 
 INFER = "/v2/models/fraud-detector/infer"
+N = len(TRANSACTION_FEATURES)
 
 
 def tensor(**overrides: Any) -> dict[str, Any]:
     return {
         "name": "features",
-        "shape": [1, 34],
+        "shape": [1, N],
         "datatype": "FP64",
-        "data": [0.0] * 34,
+        "data": [0.0] * N,
         **overrides,
     }
 
 
 def test_nested_data_is_accepted(client: TestClient) -> None:
-    response = client.post(INFER, json={"inputs": [tensor(data=[[1.0] * 34])]})
+    response = client.post(INFER, json={"inputs": [tensor(data=[[1.0] * N])]})
 
     assert response.status_code == 200
     outputs = {o["name"]: o for o in response.json()["outputs"]}
@@ -51,10 +53,10 @@ def test_request_id_is_echoed(client: TestClient) -> None:
         ({"inputs": []}, "inputs: must be a non-empty list"),
         ({"inputs": [tensor(name="x")]}, "unknown input 'x'"),
         ({"inputs": [tensor(datatype="BYTES")]}, "is not numeric"),
-        ({"inputs": [tensor(data=[0.0] * 33)]}, "data has 33 values"),
-        ({"inputs": [tensor(data=["a"] * 34)]}, "numbers only"),
-        ({"inputs": [tensor(shape=[1, -34])]}, "non-negative integers"),
-        ({"inputs": [tensor(shape=[0, 34], data=[])]}, "at least one row"),
+        ({"inputs": [tensor(data=[0.0] * (N - 1))]}, f"data has {N - 1} values"),
+        ({"inputs": [tensor(data=["a"] * N)]}, "numbers only"),
+        ({"inputs": [tensor(shape=[1, -N])]}, "non-negative integers"),
+        ({"inputs": [tensor(shape=[0, N], data=[])]}, "at least one row"),
         ({"inputs": [tensor()], "outputs": [{"name": "score"}]}, "unknown output 'score'"),
         ([1, 2], "must be a JSON object"),
     ],
@@ -69,7 +71,7 @@ def test_malformed_requests_are_400_naming_the_problem(
 
 
 def test_too_many_rows_is_a_413(client: TestClient) -> None:
-    body = {"inputs": [tensor(shape=[51, 34], data=[0.0] * 51 * 34)]}
+    body = {"inputs": [tensor(shape=[51, N], data=[0.0] * 51 * N)]}
 
     assert client.post(INFER, json=body).status_code == 413
 

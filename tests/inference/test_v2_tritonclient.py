@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import tritonclient.http as triton
 from fraud_training.bundle import ModelBundle
-from fraud_training.features import transaction_features
+from fraud_training.features import TRANSACTION_FEATURES, transaction_features
 from tritonclient.utils import InferenceServerException
 
 pytestmark = pytest.mark.services
@@ -56,7 +56,7 @@ def test_model_metadata_lists_inputs_and_outputs(triton_client: Any) -> None:
 
     assert metadata["inputs"][0]["name"] == "features"
     assert metadata["inputs"][0]["datatype"] == "FP64"
-    assert metadata["inputs"][0]["shape"] == [-1, 34]
+    assert metadata["inputs"][0]["shape"] == [-1, len(TRANSACTION_FEATURES)]
     assert [o["name"] for o in metadata["outputs"]] == ["fraud_probability", "decision"]
 
 
@@ -76,7 +76,7 @@ def test_infer_returns_the_bundle_probabilities_and_decisions(
 
 
 def test_infer_with_the_served_version(triton_client: Any, feature_rows: np.ndarray) -> None:
-    tensor = triton.InferInput("features", [1, 34], "FP64")
+    tensor = triton.InferInput("features", [1, len(TRANSACTION_FEATURES)], "FP64")
     tensor.set_data_from_numpy(feature_rows[:1])
 
     result = triton_client.infer(MODEL, [tensor], model_version="local")
@@ -85,7 +85,7 @@ def test_infer_with_the_served_version(triton_client: Any, feature_rows: np.ndar
 
 
 def test_unknown_model_is_an_error_naming_it(triton_client: Any, feature_rows: np.ndarray) -> None:
-    tensor = triton.InferInput("features", [1, 34], "FP64")
+    tensor = triton.InferInput("features", [1, len(TRANSACTION_FEATURES)], "FP64")
     tensor.set_data_from_numpy(feature_rows[:1])
 
     with pytest.raises(InferenceServerException, match="'no-such-model' not found"):
@@ -97,5 +97,7 @@ def test_wrong_feature_count_is_an_error_naming_the_shape(triton_client: Any) ->
     tensor = triton.InferInput("features", [1, 3], "FP64")
     tensor.set_data_from_numpy(np.zeros((1, 3)))
 
-    with pytest.raises(InferenceServerException, match=r"shape must be \[rows, 34\]"):
+    with pytest.raises(
+        InferenceServerException, match=rf"shape must be \[rows, {len(TRANSACTION_FEATURES)}\]"
+    ):
         triton_client.infer(MODEL, [tensor])

@@ -10,14 +10,16 @@ import pandas as pd
 import pytest
 from fraud_training.features import (
     CREDITCARD_FEATURES,
+    ENTITY_HISTORIES,
     NO_PREVIOUS_SECONDS,
     TRANSACTION_FEATURES,
     CustomerHistory,
+    EntityState,
     creditcard_features,
     derive_features,
     haversine_km,
-    history_order,
     raw_inputs,
+    time_order,
     timestamp_ms,
     to_cents,
     transaction_features,
@@ -167,23 +169,36 @@ def test_appending_future_transactions_never_changes_past_features(
     np.testing.assert_array_equal(after, before)
 
 
-def test_offline_features_equal_replaying_customer_history(generated_stream: pd.DataFrame) -> None:
+def test_offline_features_equal_replaying_customer_and_entity_histories(
+    generated_stream: pd.DataFrame,
+) -> None:
     offline = transaction_features(generated_stream)
     raw = raw_inputs(generated_stream)
     cents = to_cents(generated_stream["amount"].to_numpy())
     ts = timestamp_ms(generated_stream["timestamp"])
     histories: dict[str, CustomerHistory] = {}
+    entities: dict[tuple[str, str], EntityState] = {}
     online = np.empty_like(offline)
-    for i in history_order(generated_stream):
+    for i in time_order(generated_stream):
         row = generated_stream.iloc[i]
         history = histories.setdefault(row["customer_id"], CustomerHistory())
         aggregates = history.aggregates(int(ts[i]), row["merchant_id"], row["device_id"])
+        states = [
+            entities.setdefault(
+                (spec.name, spec.key_of([row[c] for c in spec.columns])), EntityState(spec)
+            )
+            for spec in ENTITY_HISTORIES
+        ]
+        for state in states:
+            aggregates.update(state.aggregates(int(ts[i])))
         one_row_raw = {name: values[i : i + 1] for name, values in raw.items()}
         one_row_agg = {name: np.array([value]) for name, value in aggregates.items()}
         online[i] = derive_features(one_row_raw, one_row_agg)[0]
         history.add(
             int(ts[i]), int(cents[i]), row["merchant_id"], row["device_id"], row["lat"], row["lon"]
         )
+        for state in states:
+            state.add(int(ts[i]), int(cents[i]))
     np.testing.assert_array_equal(online, offline)
 
 

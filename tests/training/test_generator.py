@@ -160,6 +160,33 @@ def test_merchant_compromise_victims_shopped_at_one_merchant_days_before(stream)
     assert grouped >= 0.8 * len(first_fraud)
 
 
+def test_terminal_compromise_recharges_cards_at_a_terminal_they_paid_at_days_before(stream):
+    """Each re-charge is at an in-store merchant where the same card paid honestly one to three
+    days earlier at about the same time of day, with amounts like the honest ones there:
+    nothing in the card's own view is new."""
+    frauds = stream[stream[PATTERN] == "terminal_compromise"]
+    assert len(frauds) > 100
+    assert (frauds["channel"] == "in_store").all()
+    honest = stream[stream[LABEL] == 0]
+    pairs = frauds.merge(honest, on=["customer_id", "merchant_id"], suffixes=("", "_visit"))
+    lead = pairs["timestamp"] - pairs["timestamp_visit"]
+    drift = (lead - lead.dt.round("1D")).abs()
+    matched = pairs[(lead > pd.Timedelta(hours=12)) & (drift <= pd.Timedelta(minutes=20))]
+    assert matched["transaction_id"].nunique() == len(frauds)
+    at_terminals = honest[honest["merchant_id"].isin(frauds["merchant_id"])]
+    assert frauds["amount"].median() == pytest.approx(at_terminals["amount"].median(), rel=0.3)
+
+
+def test_terminal_compromise_lifts_the_terminals_volume_against_its_own_past(stream, features):
+    """What gives it away is on the merchant's side: the terminal's last day is busier than its
+    30-day daily mean, more than for honest in-store rows."""
+    in_store = (stream["channel"] == "in_store").to_numpy()
+    ratio = features["merchant_txn_count_24h"] / (features["merchant_txn_count_30d"] / 30 + 1)
+    recharge = (stream[PATTERN] == "terminal_compromise").to_numpy()
+    honest = in_store & (stream[LABEL] == 0).to_numpy()
+    assert ratio[recharge].median() > 1.2 * ratio[honest].median()
+
+
 @pytest.mark.parametrize(
     ("behaviour", "rows"),
     [

@@ -69,6 +69,20 @@ def test_pass_through_columns_are_model_inputs_in_the_bundle_and_mlflow(
     assert params["feature_names"].endswith("issuer_score,product,product_frequency")
 
 
+def test_the_history_feature_definition_is_data_in_the_bundle_and_mlflow(
+    trained: TrainingResult, local_tracking: TrackingTarget
+) -> None:
+    bundle = download_bundle(trained.model_uri, local_tracking.tracking_uri).bundle
+    params = local_tracking.client().get_run(trained.run_id).data.params
+    definition = json.loads(params["feature_definition"])
+    assert definition == bundle.metadata()["feature_definition"]
+    merchant, pair = definition["entities"]
+    assert merchant["columns"] == ["merchant_id"]
+    assert pair["columns"] == ["customer_id", "merchant_id"]
+    assert merchant["windows"] == ["1h", "24h", "7d", "30d"]
+    assert "merchant_txn_count_30d" in bundle.feature_names
+
+
 def test_a_strong_pass_through_column_lifts_the_test_metrics(trained: TrainingResult) -> None:
     assert trained.metrics["pr_auc"] > 0.9
     assert "card_precision_at_100" in trained.metrics

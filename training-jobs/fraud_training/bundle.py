@@ -26,7 +26,7 @@ from fraud_training.algorithms import learner_inputs, learner_of
 from fraud_training.bundle_layout import BUNDLE_FILE, METADATA_FILE, MLFLOW_ARTIFACT
 from fraud_training.decisions import DECISIONS as DECISIONS
 from fraud_training.decisions import Thresholds
-from fraud_training.features import FEATURE_SETS, FeatureInputs
+from fraud_training.features import FEATURE_SETS, FeatureInputs, feature_definition
 from fraud_training.schema import OPTIONAL_FIELDS, REQUIRED_FIELDS
 
 __all__ = [
@@ -107,11 +107,17 @@ class ModelBundle:
             for i, row in enumerate(order)
         ]
 
+    def feature_definition(self) -> dict[str, Any]:
+        """The history features this model's feature set computes, as data (empty for a set
+        without histories), so a reader of the bundle sees which entities and windows it uses."""
+        return feature_definition() if self.feature_set == "transactions" else {}
+
     def metadata(self) -> dict[str, Any]:
         """The human-readable part of the bundle (written beside the pickle)."""
         return {
             "feature_set": self.feature_set,
             "feature_names": list(self.feature_names),
+            "feature_definition": self.feature_definition(),
             "input_schema": self.input_schema(),
             "algorithm": self.algorithm,
             "thresholds": asdict(self.thresholds),

@@ -19,7 +19,7 @@ itself or anything after it, so appending future rows cannot change a past row's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +67,216 @@ RAW_FIELDS: tuple[str, ...] = (
     "home_lon",
 )
 
+DAY_MS = 86_400_000
+#: Joins the values of an entity keyed by several columns (a card x merchant pair).
+KEY_SEPARATOR = "|"
+#: Default windows of an entity's history, by the suffix their features carry.
+ENTITY_WINDOWS_MS: dict[str, int] = {
+    "1h": 3_600_000,
+    "24h": DAY_MS,
+    "7d": 7 * DAY_MS,
+    "30d": 30 * DAY_MS,
+}
+
+
+@dataclass(frozen=True)
+class EntityHistory:
+    """History features of one entity other than the customer (a merchant, a terminal, any key
+    column, a pair such as card x merchant), declared as data: the entity's name (its features'
+    prefix), the column or columns holding its key, and the windows.
+
+    What a transaction sees of its entity's *earlier* transactions (all customers): counts,
+    amount sums and means per window, the amount against the entity's longest-window mean, time
+    since the entity's previous transaction and whether the entity is seen for the first time.
+    Offline :meth:`aggregates` computes them for a frame at once; online the scoring service keeps
+    the same state in Redis (``fraud_inference.online_state``), and :class:`EntityState` is the
+    in-memory reference both must equal. :meth:`derive` turns aggregates into features on both.
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    windows_ms: tuple[tuple[str, int], ...] = tuple(ENTITY_WINDOWS_MS.items())
+
+    def key_of(self, values: Sequence[Any]) -> str:
+        """One transaction's entity key from its values of :attr:`columns` (online)."""
+        return KEY_SEPARATOR.join(str(value) for value in values)
+
+    def keys(self, frame: pd.DataFrame) -> np.ndarray:
+        """Every row's entity key, as :meth:`key_of` makes it (offline)."""
+        keys = frame[self.columns[0]].astype(str)
+        for column in self.columns[1:]:
+            keys = keys + KEY_SEPARATOR + frame[column].astype(str)
+        return keys.to_numpy()
+
+    @property
+    def longest_ms(self) -> int:
+        """The longest window: state older than this can be dropped."""
+        return max(width for _, width in self.windows_ms)
+
+    @property
+    def longest_suffix(self) -> str:
+        """The suffix of the longest window."""
+        return max(self.windows_ms, key=lambda item: item[1])[0]
+
+    @property
+    def aggregate_fields(self) -> tuple[str, ...]:
+        """Aggregate names, in the order the online state reports them."""
+        p = self.name
+        return (
+            f"{p}:n_prior",
+            f"{p}:prev_ts_ms",
+            *(f"{p}:count_{w}" for w, _ in self.windows_ms),
+            *(f"{p}:sum_cents_{w}" for w, _ in self.windows_ms),
+        )
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The features :meth:`derive` returns, in column order."""
+        p = self.name
+        return (
+            f"{p}_is_first_seen",
+            f"{p}_seconds_since_prev",
+            *(f"{p}_txn_count_{w}" for w, _ in self.windows_ms),
+            *(f"{p}_amount_sum_{w}" for w, _ in self.windows_ms),
+            *(f"{p}_amount_mean_{w}" for w, _ in self.windows_ms),
+            f"{p}_amount_to_mean_{self.longest_suffix}",
+        )
+
+    def no_history(self) -> dict[str, float]:
+        """The aggregates of an entity never seen: what a degraded score uses."""
+        return {
+            name: float("nan") if name.endswith(":prev_ts_ms") else 0.0
+            for name in self.aggregate_fields
+        }
+
+    def aggregates(
+        self, keys: np.ndarray, ts: np.ndarray, cents: np.ndarray, time_order: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """Every row's aggregates, vectorised, in the rows' own order.
+
+        ``time_order`` sorts the rows by (time, transaction id); a stable sort of the entity codes
+        on top of it gives the 'earlier' order within each entity without another string sort.
+        """
+        n = len(keys)
+        codes = pd.factorize(keys)[0].astype(np.int64)
+        order = time_order[np.argsort(codes[time_order], kind="stable")]
+        entity, t = codes[order], ts[order]
+        position = np.arange(n, dtype=np.int64)
+        new_entity = np.ones(n, dtype=bool)
+        new_entity[1:] = entity[1:] != entity[:-1]
+        group_start = np.maximum.accumulate(np.where(new_entity, position, 0))
+        prefix = np.concatenate(([0], np.cumsum(cents[order])))
+        t0 = int(t.min()) if n else 0
+        span = (int(t.max()) - t0 if n else 0) + self.longest_ms + 1
+        if n and int(entity.max()) >= np.iinfo(np.int64).max // span:
+            raise ValueError(f"too many {self.name} ids over too long a period for one sort key")
+        key = entity * span + (t - t0)
+        p = self.name
+        out: dict[str, np.ndarray] = {
+            f"{p}:n_prior": (position - group_start).astype(np.float64),
+            f"{p}:prev_ts_ms": np.where(new_entity, np.nan, t[np.maximum(position - 1, 0)]),
+        }
+        for suffix, width in self.windows_ms:
+            lower = np.searchsorted(key, key - width, side="right")
+            out[f"{p}:count_{suffix}"] = (position - lower).astype(np.float64)
+            out[f"{p}:sum_cents_{suffix}"] = (prefix[position] - prefix[lower]).astype(np.float64)
+        unsort = np.empty(n, dtype=np.int64)
+        unsort[order] = position
+        return {name: values[unsort] for name, values in out.items()}
+
+    def derive(
+        self, ts: np.ndarray, amount: np.ndarray, agg: Mapping[str, np.ndarray]
+    ) -> list[np.ndarray]:
+        """The feature columns (see :attr:`feature_names`) from the aggregates."""
+        p = self.name
+        first = np.asarray(agg[f"{p}:n_prior"], dtype=np.float64) == 0
+        prev_ts = np.where(first, 0.0, np.asarray(agg[f"{p}:prev_ts_ms"], dtype=np.float64))
+        counts = [np.asarray(agg[f"{p}:count_{w}"], dtype=np.float64) for w, _ in self.windows_ms]
+        sums = [
+            np.asarray(agg[f"{p}:sum_cents_{w}"], dtype=np.float64) / 100.0
+            for w, _ in self.windows_ms
+        ]
+        means = [s / np.maximum(c, 1.0) for c, s in zip(counts, sums, strict=True)]
+        longest = [w for w, _ in self.windows_ms].index(self.longest_suffix)
+        to_mean = np.where(counts[longest] == 0, 1.0, amount / np.maximum(means[longest], 0.01))
+        return [
+            first.astype(np.float64),
+            np.where(first, NO_PREVIOUS_SECONDS, (ts - prev_ts) / 1000.0),
+            *counts,
+            *sums,
+            *means,
+            to_mean,
+        ]
+
+    def describe(self) -> dict[str, Any]:
+        """The definition as data: what the bundle metadata and MLflow params show."""
+        return {
+            "entity": self.name,
+            "columns": list(self.columns),
+            "windows": [w for w, _ in self.windows_ms],
+            "aggregates": [
+                "count",
+                "sum",
+                "mean",
+                "amount_to_mean",
+                "seconds_since_prev",
+                "is_first_seen",
+            ],
+        }
+
+
+@dataclass
+class EntityState:
+    """One entity's online state, in memory: the reference the Redis state must equal."""
+
+    spec: EntityHistory
+    n_prior: int = 0
+    prev_ts_ms: int | None = None
+    window: list[tuple[int, int]] = field(default_factory=list)  # (ts_ms, cents), oldest first
+
+    def aggregates(self, ts_ms: int) -> dict[str, float]:
+        """What a transaction at ``ts_ms`` sees of this entity's earlier transactions."""
+        p = self.spec.name
+        out = {
+            f"{p}:n_prior": float(self.n_prior),
+            f"{p}:prev_ts_ms": float("nan") if self.prev_ts_ms is None else float(self.prev_ts_ms),
+        }
+        sums = {}
+        for suffix, width in self.spec.windows_ms:
+            inside = [c for t, c in self.window if t > ts_ms - width]
+            out[f"{p}:count_{suffix}"] = float(len(inside))
+            sums[f"{p}:sum_cents_{suffix}"] = float(sum(inside))
+        return {**out, **sums}
+
+    def add(self, ts_ms: int, cents: int) -> None:
+        """Record a transaction after it was scored."""
+        self.n_prior += 1
+        self.prev_ts_ms = ts_ms
+        self.window.append((ts_ms, cents))
+        horizon = ts_ms - self.spec.longest_ms
+        self.window = [(t, c) for t, c in self.window if t > horizon]
+
+
+#: The entity histories of the transactions feature set, beside the customer's own.
+ENTITY_HISTORIES: tuple[EntityHistory, ...] = (
+    EntityHistory("merchant", ("merchant_id",)),
+    # the card's own history at this merchant: how often and how long ago it paid there
+    EntityHistory(
+        "card_merchant",
+        ("customer_id", "merchant_id"),
+        (("24h", ENTITY_WINDOWS_MS["24h"]), ("30d", ENTITY_WINDOWS_MS["30d"])),
+    ),
+)
+
+
+def feature_definition() -> dict[str, Any]:
+    """The transactions feature set's history definition as data (bundle metadata, MLflow)."""
+    return {
+        "customer": {"column": "customer_id", "windows": list(WINDOWS_MS)},
+        "entities": [entity.describe() for entity in ENTITY_HISTORIES],
+    }
+
+
 TRANSACTION_FEATURES: tuple[str, ...] = (
     "amount",
     "log_amount",
@@ -87,6 +297,7 @@ TRANSACTION_FEATURES: tuple[str, ...] = (
     "is_new_merchant",
     "is_new_device",
     *(f"category_{c}" for c in CATEGORIES),
+    *(name for entity in ENTITY_HISTORIES for name in entity.feature_names),
 )
 
 CREDITCARD_FEATURES: tuple[str, ...] = (
@@ -176,6 +387,24 @@ def history_order(frame: pd.DataFrame) -> np.ndarray:
             frame["customer_id"].to_numpy(str),
         )
     )
+
+
+def time_order(frame: pd.DataFrame) -> np.ndarray:
+    """Row positions sorted by time, then transaction id: the order a live stream arrives in."""
+    return np.lexsort((frame["transaction_id"].to_numpy(str), timestamp_ms(frame["timestamp"])))
+
+
+def entity_aggregates(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Every row's aggregates of each of :data:`ENTITY_HISTORIES`, in frame order."""
+    if not ENTITY_HISTORIES:
+        return {}
+    order = time_order(frame)
+    ts = timestamp_ms(frame["timestamp"])
+    cents = to_cents(frame["amount"].to_numpy())
+    out: dict[str, np.ndarray] = {}
+    for entity in ENTITY_HISTORIES:
+        out.update(entity.aggregates(entity.keys(frame), ts, cents, order))
+    return out
 
 
 def history_aggregates(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -279,12 +508,23 @@ def derive_features(raw: Mapping[str, np.ndarray], agg: Mapping[str, np.ndarray]
         1.0 - np.asarray(agg["merchant_seen"], dtype=np.float64),
         1.0 - np.asarray(agg["device_seen"], dtype=np.float64),
     ]
-    return np.column_stack([*(np.broadcast_to(c, ts.shape) for c in columns), categories])
+    entity_columns = [
+        column for entity in ENTITY_HISTORIES for column in entity.derive(ts, amount, agg)
+    ]
+    return np.column_stack(
+        [
+            *(np.broadcast_to(c, ts.shape) for c in columns),
+            categories,
+            *(np.broadcast_to(c, ts.shape) for c in entity_columns),
+        ]
+    )
 
 
 def transaction_features(frame: pd.DataFrame) -> np.ndarray:
     """Offline: the feature matrix of a whole frame in the transaction schema, in frame order."""
-    return derive_features(raw_inputs(frame), history_aggregates(frame))
+    return derive_features(
+        raw_inputs(frame), {**history_aggregates(frame), **entity_aggregates(frame)}
+    )
 
 
 def creditcard_features(frame: pd.DataFrame) -> np.ndarray:

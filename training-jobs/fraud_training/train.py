@@ -175,6 +175,7 @@ def run_training(
                 "feature_set": dataset.feature_set,
                 "feature_names": ",".join(feature_names),
                 "feature_inputs": json.dumps(inputs.describe()),
+                "feature_definition": json.dumps(bundle.feature_definition()),
                 **_prefixed(bundle.params),
             },
             plots,

@@ -17,6 +17,7 @@ from fraud_training.generator.patterns import (
     card_testing,
     lost_stolen,
     merchant_compromise,
+    terminal_compromise,
 )
 from fraud_training.generator.patterns.context import FraudContext
 from fraud_training.schema import LEGIT_PATTERN
@@ -32,10 +33,11 @@ class FraudPattern:
 
 
 PATTERNS: tuple[FraudPattern, ...] = (
-    FraudPattern(card_testing.NAME, 0.25, card_testing.generate),
-    FraudPattern(account_takeover.NAME, 0.22, account_takeover.generate),
-    FraudPattern(merchant_compromise.NAME, 0.28, merchant_compromise.generate),
-    FraudPattern(lost_stolen.NAME, 0.25, lost_stolen.generate),
+    FraudPattern(card_testing.NAME, 0.21, card_testing.generate),
+    FraudPattern(account_takeover.NAME, 0.18, account_takeover.generate),
+    FraudPattern(merchant_compromise.NAME, 0.22, merchant_compromise.generate),
+    FraudPattern(lost_stolen.NAME, 0.21, lost_stolen.generate),
+    FraudPattern(terminal_compromise.NAME, 0.18, terminal_compromise.generate),
 )
 #: ``fraud_pattern`` values by code: legit rows have code 0.
 PATTERN_NAMES: tuple[str, ...] = (LEGIT_PATTERN, *(p.name for p in PATTERNS))

@@ -1,0 +1,90 @@
+"""Online feature state benchmark: update + read of one transaction against Redis on loopback.
+
+Replays a generated stream one transaction per call through ``OnlineState.observe`` (the
+customer's script, then one per entity, in one pipeline: what ``POST /predict`` of one row
+does) against a throw-away redis-server, and prints p50/p99/max per call for the customer state
+alone (the state before entity histories) and with the default entities (merchant, card x
+merchant), side by side. The goal of issue 10 is p99 under 1 ms. Not part of ``make test``::
+
+    .venv/bin/python benchmarks/bench_online_state.py [--rows 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "hack")]
+
+from fraud_inference.online_state import Observation, OnlineState  # noqa: E402
+from fraud_inference.schemas import Transaction  # noqa: E402
+from fraud_inference.scoring import raw_fields  # noqa: E402
+from fraud_training.features import ENTITY_HISTORIES  # noqa: E402
+from fraud_training.generator import GeneratorConfig, generate_transactions  # noqa: E402
+from fraud_training.schema import TRANSACTION_FIELDS  # noqa: E402
+from localservices.redis_server import started_redis  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+console = Console()
+
+
+async def per_call_ms(url: str, observations: list[Observation], entities: tuple) -> np.ndarray:
+    """Milliseconds of each single-row ``observe`` call, in stream order."""
+    state = OnlineState(url, 2.0, 90, f"bench-{uuid.uuid4().hex[:8]}", entities=entities)
+    out = np.empty(len(observations))
+    try:
+        for i, row in enumerate(observations):
+            started = time.perf_counter()
+            if await state.observe([row]) is None:
+                raise RuntimeError("Redis unavailable during the benchmark")
+            out[i] = (time.perf_counter() - started) * 1000.0
+    finally:
+        await state.close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    args = parser.parse_args()
+    frame = generate_transactions(GeneratorConfig(rows=args.rows, seed=0))
+    requests = [
+        Transaction(**record) for record in frame[list(TRANSACTION_FIELDS)].to_dict("records")
+    ]
+    _, observations = raw_fields(requests)
+    redis = started_redis()
+    try:
+        runs = {
+            "customer only (before)": asyncio.run(per_call_ms(redis.url, observations, ())),
+            "customer + " + ", ".join(e.name for e in ENTITY_HISTORIES): asyncio.run(
+                per_call_ms(redis.url, observations, ENTITY_HISTORIES)
+            ),
+        }
+    finally:
+        redis.close()
+    table = Table(title=f"online state update + read, one row per call, {args.rows:,} rows")
+    for column in ("state", "p50 ms", "p99 ms", "max ms", "p99 vs before"):
+        table.add_column(column, justify="left" if column == "state" else "right")
+    before = float(np.percentile(runs["customer only (before)"], 99))
+    for name, ms in runs.items():
+        p99 = float(np.percentile(ms, 99))
+        table.add_row(
+            name,
+            f"{np.percentile(ms, 50):.3f}",
+            f"{p99:.3f}",
+            f"{ms.max():.2f}",
+            f"{p99 / before:.2f}x",
+        )
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
