@@ -256,7 +256,7 @@ def test_a_pin_to_version_1_serves_it_and_no_reconcile_reverts_it(story: Story) 
     )
 
     assert condition(status, "Promoted")["reason"] == "Pinned"
-    assert served_versions(story.namespace) == ["1"]
+    assert set(served_versions(story.namespace)) == {"1"}  # on every pod the HPA runs
 
 
 def test_a_serving_only_edit_adds_replicas_without_a_new_job_and_keeps_the_pin(
