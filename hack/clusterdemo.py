@@ -4,14 +4,17 @@
 MLflow, Redis and PostgreSQL on loopback (offered to pods as Services), installs our Helm chart
 (the operator runs as a pod from its image under its own ServiceAccount, as on kind or EKS),
 applies the minimal sample FraudModel, waits for Ready, prints ``kubectl get fm`` and the answers
-of the served model to a few transactions sent to its Service by DNS name, and leaves everything
-running for a person to explore. ``down`` stops it all. Everything lives under ``.fraudops/demo/``
+of the served model to a few transactions sent to its Service by DNS name, replays more traffic
+with its labels (``POST /feedback``), runs the model's monitoring pass once (a Job from its
+CronJob) and prints its drift and live-metric lines, and leaves everything running for a person
+to explore. ``down`` stops it all. Everything lives under ``.fraudops/demo/``
 (git-ignored).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import json
 import os
@@ -155,6 +158,62 @@ def score(cluster: DevCluster) -> None:
     )
 
 
+def replay_and_label(cluster: DevCluster, rows: int) -> None:
+    """Production-like traffic for the monitoring pass: the first ``rows`` generated transactions
+    in time order through the Service, then each one's true label on ``POST /feedback`` (the
+    chargebacks a fraud team would send), authenticated with the serving admin token."""
+    from fraud_training.generator.config import GeneratorConfig
+    from fraud_training.generator.stream import generate_transactions
+
+    frame = generate_transactions(GeneratorConfig(rows=20_000, fraud_rate=0.02, seed=7))
+    picked = frame.sort_values("timestamp").head(rows).drop(columns=["fraud_pattern"])
+    url = cluster.service_url(f"{MODEL}-serving", NAMESPACE, 8080)
+    secret = json.loads(
+        kubectl(cluster, "get", "secret", f"{MODEL}-serving-admin", "-n", NAMESPACE, "-o", "json")
+    )
+    token = base64.b64decode(secret["data"]["token"]).decode()
+    say(f"replaying {rows} more transactions through the Service, then their labels to /feedback")
+    labels = []
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for row in picked.to_dict("records"):
+            labels.append((row["transaction_id"], int(row.pop("is_fraud"))))
+            row["transaction_id"] = f"live-{row['transaction_id']}"
+            row["timestamp"] = row["timestamp"].isoformat()
+            client.post("/predict", json=row)
+        headers = {"Authorization": f"Bearer {token}"}
+        for transaction_id, is_fraud in labels:
+            body = {"transaction_id": f"live-{transaction_id}", "is_fraud": is_fraud}
+            client.post("/feedback", json=body, headers=headers)
+
+
+def monitoring_pass(cluster: DevCluster) -> None:
+    """Start the FraudModel's monitoring CronJob once by hand and print what lands in status."""
+    job = f"{MODEL}-monitor-demo"
+    say(f"kubectl create job {job} --from=cronjob/{MODEL}-monitor (the hourly pass, now)")
+    kubectl(cluster, "create", "job", job, f"--from=cronjob/{MODEL}-monitor", "-n", NAMESPACE)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        body = json.loads(kubectl(cluster, "get", "fm", MODEL, "-n", NAMESPACE, "-o", "json"))
+        monitoring = body.get("status", {}).get("monitoring") or {}
+        if monitoring.get("job") == job:
+            break
+        time.sleep(3)
+    else:
+        raise SystemExit(f"the monitoring pass {job} left no result within 600 s")
+    conditions = {c["type"]: c for c in body["status"].get("conditions", [])}
+    print(f"\nmonitoring pass {job}: verdict {monitoring.get('verdict')}")
+    for key in ("rows", "labelledRows", "driftScore", "scorePsi", "livePrecision", "liveRecall"):
+        print(f"  {key:<14} {monitoring.get(key)}")
+    drifted = monitoring.get("driftedFeatures") or []
+    more = f" (+{len(drifted) - 6} more)" if len(drifted) > 6 else ""
+    print(f"  drifted        {', '.join(drifted[:6]) or 'none'}{more}")
+    for name in ("Drifting", "PerformanceDegraded"):
+        if name in conditions:
+            c = conditions[name]
+            print(f"  {name:<19} {c['status']} ({c['reason']}): {c.get('message', '')[:160]}")
+    print(f"  report         {monitoring.get('report')} (HTML, in MLflow)")
+
+
 def up() -> int:
     started = time.monotonic()
     down()
@@ -176,6 +235,8 @@ def up() -> int:
         print(kubectl(cluster, "describe", "fm", MODEL, "-n", NAMESPACE))
         return 1
     score(cluster)
+    replay_and_label(cluster, 1000)
+    monitoring_pass(cluster)
     print(
         f"\nDone in {time.monotonic() - started:.0f}s. Everything is still running:\n"
         f"  export KUBECONFIG={cluster.kubeconfig} PATH={cluster.bin_dir}:$PATH\n"

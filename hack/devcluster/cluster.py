@@ -194,7 +194,7 @@ class DevCluster:
         """
         known = self.service_urls.get(f"{namespace}/{name}:{port}")
         key = f"service-{namespace}-{name}-{port}"
-        if known and key in self.pids and is_alive(self.pids[key]):
+        if known and key in self.pids and process_tree([self.pids[key]]):
             return known
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.bind(("127.0.0.1", 0))
