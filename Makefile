@@ -64,8 +64,9 @@ devcluster-bin:
 	@BIN_DIR="$(BIN_DIR)" K8S_VERSION="$(K8S_VERSION)" hack/build-devcluster.sh
 
 ## node-deps: Debian packages of the real node (containerd, runc, CNI plugins, iptables for
-## kube-proxy) and of the image builds (mmdebstrap, buildah)
-NODE_DEBS := containerd runc containernetworking-plugins iptables buildah mmdebstrap curl
+## kube-proxy, iproute2 and util-linux for its namespaces), of the pause build (gcc, libc6-dev for
+## -static) and of the image builds (mmdebstrap, buildah)
+NODE_DEBS := containerd runc containernetworking-plugins iptables iproute2 util-linux gcc libc6-dev 	buildah mmdebstrap curl
 node-deps:
 	@missing=""; \
 	for pkg in $(NODE_DEBS); do \
