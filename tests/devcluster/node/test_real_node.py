@@ -42,18 +42,18 @@ print("uid:", os.getuid())
 
 
 def test_a_pod_from_our_image_calls_the_api_as_its_own_service_account(
-    node_cluster: DevCluster, node_core: client.CoreV1Api, node_namespace: str
+    devcluster: DevCluster, core: client.CoreV1Api, namespace: str
 ) -> None:
-    node_core.create_namespaced_service_account(node_namespace, {"metadata": {"name": "reader"}})
-    image = node_cluster.images["operator"]
+    core.create_namespaced_service_account(namespace, {"metadata": {"name": "reader"}})
+    image = devcluster.images["operator"]
     pod = restricted_pod("whoami", image, ["python", "-c", WHOAMI], service_account="reader")
-    node_core.create_namespaced_pod(node_namespace, pod)
+    core.create_namespaced_pod(namespace, pod)
 
-    final = eventually(lambda: finished(node_core, node_namespace, "whoami"), "whoami to finish")
+    final = eventually(lambda: finished(core, namespace, "whoami"), "whoami to finish")
 
-    logs = node_cluster.kubectl("logs", "-n", node_namespace, "whoami").stdout
+    logs = devcluster.kubectl("logs", "-n", namespace, "whoami").stdout
     assert final == "Succeeded", logs
-    assert f"user: system:serviceaccount:{node_namespace}:reader" in logs
+    assert f"user: system:serviceaccount:{namespace}:reader" in logs
 
 
 @pytest.mark.parametrize(
@@ -65,33 +65,33 @@ def test_a_pod_from_our_image_calls_the_api_as_its_own_service_account(
     ],
 )
 def test_each_image_runs_as_non_root_with_a_read_only_root_filesystem(
-    node_cluster: DevCluster,
-    node_core: client.CoreV1Api,
-    node_namespace: str,
+    devcluster: DevCluster,
+    core: client.CoreV1Api,
+    namespace: str,
     component: str,
     module: str,
 ) -> None:
     name = f"check-{component}"
-    image = node_cluster.images[component]
+    image = devcluster.images[component]
     pod = restricted_pod(name, image, ["python", "-c", IMAGE_CHECK, module], memory="512Mi")
-    node_core.create_namespaced_pod(node_namespace, pod)
+    core.create_namespaced_pod(namespace, pod)
 
-    final = eventually(lambda: finished(node_core, node_namespace, name), f"{name} to finish", 180)
+    final = eventually(lambda: finished(core, namespace, name), f"{name} to finish", 180)
 
-    logs = node_cluster.kubectl("logs", "-n", node_namespace, name).stdout
+    logs = devcluster.kubectl("logs", "-n", namespace, name).stdout
     assert final == "Succeeded", logs
     assert "uid: 10001" in logs
     assert "root filesystem: Read-only file system" in logs
 
 
 def test_a_missing_image_shows_the_kubelets_reason(
-    node_cluster: DevCluster, node_core: client.CoreV1Api, node_namespace: str
+    devcluster: DevCluster, core: client.CoreV1Api, namespace: str
 ) -> None:
     pod = restricted_pod("ghost", "ghcr.io/fraudops/no-such-image:0", ["true"])
-    node_core.create_namespaced_pod(node_namespace, pod)
+    core.create_namespaced_pod(namespace, pod)
 
     def waiting_reason() -> str | None:
-        status = node_core.read_namespaced_pod_status("ghost", node_namespace).status
+        status = core.read_namespaced_pod_status("ghost", namespace).status
         for container in status.container_statuses or []:
             if container.state.waiting and container.state.waiting.reason != "ContainerCreating":
                 return container.state.waiting.reason
@@ -101,12 +101,12 @@ def test_a_missing_image_shows_the_kubelets_reason(
 
 
 def test_the_node_reports_real_pod_usage_through_the_kubelet(
-    node_cluster: DevCluster, node_namespace: str
+    devcluster: DevCluster, namespace: str
 ) -> None:
-    stats = node_cluster.kubectl(
-        "get", "--raw", f"/api/v1/nodes/{node_cluster.node_name}/proxy/stats/summary"
+    stats = devcluster.kubectl(
+        "get", "--raw", f"/api/v1/nodes/{devcluster.node_name}/proxy/stats/summary"
     ).stdout
     summary = json.loads(stats)
 
-    assert summary["node"]["nodeName"] == node_cluster.node_name
+    assert summary["node"]["nodeName"] == devcluster.node_name
     assert summary["node"]["cpu"]["usageNanoCores"] > 0

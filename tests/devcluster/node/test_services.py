@@ -30,47 +30,47 @@ def ready_replicas(apps: client.AppsV1Api, namespace: str, name: str) -> int:
 
 
 def test_a_pod_reaches_every_replica_of_a_deployment_through_its_service_by_dns_name(
-    node_cluster: DevCluster,
-    node_api: client.ApiClient,
-    node_core: client.CoreV1Api,
-    node_namespace: str,
+    devcluster: DevCluster,
+    api: client.ApiClient,
+    core: client.CoreV1Api,
+    namespace: str,
 ) -> None:
-    image = node_cluster.images["operator"]
-    apps = client.AppsV1Api(node_api)
+    image = devcluster.images["operator"]
+    apps = client.AppsV1Api(api)
     echo = server_deployment("echo", image, replicas=2)
-    apply(node_cluster, node_namespace, echo, service("echo"))
-    eventually(lambda: ready_replicas(apps, node_namespace, "echo") == 2, "both echo replicas", 180)
+    apply(devcluster, namespace, echo, service("echo"))
+    eventually(lambda: ready_replicas(apps, namespace, "echo") == 2, "both echo replicas", 180)
 
-    url = f"http://echo.{node_namespace}.svc.cluster.local/"
-    apply(node_cluster, node_namespace, client_pod("caller", image, url, seconds=5, workers=2))
-    final = eventually(lambda: finished(node_core, node_namespace, "caller"), "the caller", 120)
+    url = f"http://echo.{namespace}.svc.cluster.local/"
+    apply(devcluster, namespace, client_pod("caller", image, url, seconds=5, workers=2))
+    final = eventually(lambda: finished(core, namespace, "caller"), "the caller", 120)
 
-    logs = node_cluster.kubectl("logs", "-n", node_namespace, "caller").stdout
+    logs = devcluster.kubectl("logs", "-n", namespace, "caller").stdout
     assert final == "Succeeded", logs
     assert "from 2 pods; errors: {}" in logs
 
 
 def test_the_hpa_scales_a_deployment_out_under_load_through_its_service_and_back_in(
-    node_cluster: DevCluster,
-    node_api: client.ApiClient,
-    node_core: client.CoreV1Api,
-    node_namespace: str,
+    devcluster: DevCluster,
+    api: client.ApiClient,
+    core: client.CoreV1Api,
+    namespace: str,
 ) -> None:
-    image = node_cluster.images["operator"]
-    apps = client.AppsV1Api(node_api)
-    autoscaling = client.AutoscalingV2Api(node_api)
+    image = devcluster.images["operator"]
+    apps = client.AppsV1Api(api)
+    autoscaling = client.AutoscalingV2Api(api)
     apply(
-        node_cluster,
-        node_namespace,
+        devcluster,
+        namespace,
         server_deployment("burner", image, burn_ms=20),
         service("burner"),
         cpu_hpa("burner", minimum=1, maximum=3, utilization=50),
     )
-    eventually(lambda: ready_replicas(apps, node_namespace, "burner") == 1, "burner ready", 180)
+    eventually(lambda: ready_replicas(apps, namespace, "burner") == 1, "burner ready", 180)
 
     def cpu_is_known() -> bool:
         status = autoscaling.read_namespaced_horizontal_pod_autoscaler_status(
-            "burner", node_namespace
+            "burner", namespace
         ).status
         return any(
             metric.resource and metric.resource.current.average_utilization is not None
@@ -79,19 +79,19 @@ def test_the_hpa_scales_a_deployment_out_under_load_through_its_service_and_back
 
     eventually(cpu_is_known, "the HPA to read the burner's CPU from metrics-server", 180)
 
-    url = f"http://burner.{node_namespace}.svc.cluster.local/"
+    url = f"http://burner.{namespace}.svc.cluster.local/"
     load_started = time.monotonic()
-    apply(node_cluster, node_namespace, client_pod("load", image, url, seconds=240, workers=4))
+    apply(devcluster, namespace, client_pod("load", image, url, seconds=240, workers=4))
     eventually(
-        lambda: apps.read_namespaced_deployment("burner", node_namespace).spec.replicas > 1,
+        lambda: apps.read_namespaced_deployment("burner", namespace).spec.replicas > 1,
         "the HPA to scale burner out",
         240,
     )
     scale_out_seconds = time.monotonic() - load_started
-    node_core.delete_namespaced_pod("load", node_namespace, grace_period_seconds=0)
+    core.delete_namespaced_pod("load", namespace, grace_period_seconds=0)
 
     eventually(
-        lambda: apps.read_namespaced_deployment("burner", node_namespace).spec.replicas == 1,
+        lambda: apps.read_namespaced_deployment("burner", namespace).spec.replicas == 1,
         "the HPA to scale burner back in once the load stopped",
         300,
     )
@@ -111,36 +111,36 @@ class _Hello(http.server.BaseHTTPRequestHandler):
 
 
 def test_a_service_the_harness_runs_on_the_host_is_reached_by_its_service_name(
-    node_cluster: DevCluster, node_core: client.CoreV1Api, node_namespace: str
+    devcluster: DevCluster, core: client.CoreV1Api, namespace: str
 ) -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        name = node_cluster.expose_host_port("hello", node_namespace, 8080, server.server_port)
-        image = node_cluster.images["operator"]
+        name = devcluster.expose_host_port("hello", namespace, 8080, server.server_port)
+        image = devcluster.images["operator"]
         caller = client_pod("caller", image, f"http://{name}:8080/", seconds=0, workers=1)
-        apply(node_cluster, node_namespace, caller)
-        final = eventually(lambda: finished(node_core, node_namespace, "caller"), "the caller", 120)
+        apply(devcluster, namespace, caller)
+        final = eventually(lambda: finished(core, namespace, "caller"), "the caller", 120)
     finally:
         server.shutdown()
 
-    logs = node_cluster.kubectl("logs", "-n", node_namespace, "caller").stdout
+    logs = devcluster.kubectl("logs", "-n", namespace, "caller").stdout
     assert final == "Succeeded", logs
     assert "answers: 1 from 1 pods; errors: {}" in logs
 
 
 def test_the_host_reaches_every_replica_of_a_service_by_its_dns_name(
-    node_cluster: DevCluster, node_api: client.ApiClient, node_namespace: str
+    devcluster: DevCluster, api: client.ApiClient, namespace: str
 ) -> None:
-    apps = client.AppsV1Api(node_api)
+    apps = client.AppsV1Api(api)
     apply(
-        node_cluster,
-        node_namespace,
-        server_deployment("echo", node_cluster.images["operator"], replicas=2),
+        devcluster,
+        namespace,
+        server_deployment("echo", devcluster.images["operator"], replicas=2),
         service("echo"),
     )
-    eventually(lambda: ready_replicas(apps, node_namespace, "echo") == 2, "both echo replicas", 180)
-    url = node_cluster.service_url("echo", node_namespace, 80)
+    eventually(lambda: ready_replicas(apps, namespace, "echo") == 2, "both echo replicas", 180)
+    url = devcluster.service_url("echo", namespace, 80)
 
     answered = set()
     for _ in range(40):
