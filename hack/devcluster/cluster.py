@@ -57,6 +57,13 @@ CONTROLLERS = (
 )
 
 
+def _forwarder_env() -> dict[str, str]:
+    """os.environ with this package importable, for `python -m devcluster.forward`."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_HACK_DIR), env.get("PYTHONPATH")]))
+    return env
+
+
 @dataclass
 class DevCluster:
     """A running devcluster: where to reach it and where its files are.
@@ -126,8 +133,7 @@ class DevCluster:
         the service runs in-cluster. Returns that DNS name.
         """
         node_ip = nodeconfig.NodeNetwork().node_ip
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_HACK_DIR), env.get("PYTHONPATH")]))
+        env = _forwarder_env()
         proc = subprocess.Popen(
             [
                 sys.executable,
@@ -200,8 +206,7 @@ class DevCluster:
         listener.bind(("127.0.0.1", 0))
         listener.listen(128)
         host_port = listener.getsockname()[1]
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_HACK_DIR), env.get("PYTHONPATH")]))
+        env = _forwarder_env()
         proc = subprocess.Popen(
             [
                 "nsenter",
