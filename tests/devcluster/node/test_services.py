@@ -142,9 +142,14 @@ def test_the_host_reaches_every_replica_of_a_service_by_its_dns_name(
     eventually(lambda: ready_replicas(apps, namespace, "echo") == 2, "both echo replicas", 180)
     url = devcluster.service_url("echo", namespace, 80)
 
+    def answers() -> bytes:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return answer.read()
+
+    # kube-proxy programs a new Service's rules a moment after its pods are ready.
+    eventually(answers, "kube-proxy to route the echo Service", 60)
     answered = set()
     for _ in range(40):
-        with urllib.request.urlopen(url, timeout=10) as answer:
-            answered.add(answer.read())
+        answered.add(answers())
 
     assert len(answered) == 2
