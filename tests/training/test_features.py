@@ -198,7 +198,7 @@ def test_offline_features_equal_replaying_customer_and_entity_histories(
             int(ts[i]), int(cents[i]), row["merchant_id"], row["device_id"], row["lat"], row["lon"]
         )
         for state in states:
-            state.add(int(ts[i]), int(cents[i]))
+            state.add(int(ts[i]), int(cents[i]), {c: row[c] for c in state.spec.distinct})
     np.testing.assert_array_equal(online, offline)
 
 

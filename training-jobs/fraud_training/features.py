@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from fraud_training.entity_history import ENTITY_WINDOWS_MS, EntityHistory
+from fraud_training.entity_history import EntityState as EntityState  # the reference, re-exported
 from fraud_training.lazy_module import LazyModule
 from fraud_training.schema import CATEGORIES, CREDITCARD_PCA_COLUMNS, Channel
 
@@ -67,213 +69,40 @@ RAW_FIELDS: tuple[str, ...] = (
     "home_lon",
 )
 
-DAY_MS = 86_400_000
-#: Joins the values of an entity keyed by several columns (a card x merchant pair).
-KEY_SEPARATOR = "|"
-#: Default windows of an entity's history, by the suffix their features carry.
-ENTITY_WINDOWS_MS: dict[str, int] = {
-    "1h": 3_600_000,
-    "24h": DAY_MS,
-    "7d": 7 * DAY_MS,
-    "30d": 30 * DAY_MS,
-}
-
-
-@dataclass(frozen=True)
-class EntityHistory:
-    """History features of one entity other than the customer (a merchant, a terminal, any key
-    column, a pair such as card x merchant), declared as data: the entity's name (its features'
-    prefix), the column or columns holding its key, and the windows.
-
-    What a transaction sees of its entity's *earlier* transactions (all customers): counts,
-    amount sums and means per window, the amount against the entity's longest-window mean, time
-    since the entity's previous transaction and whether the entity is seen for the first time.
-    Offline :meth:`aggregates` computes them for a frame at once; online the scoring service keeps
-    the same state in Redis (``fraud_inference.online_state``), and :class:`EntityState` is the
-    in-memory reference both must equal. :meth:`derive` turns aggregates into features on both.
-    """
-
-    name: str
-    columns: tuple[str, ...]
-    windows_ms: tuple[tuple[str, int], ...] = tuple(ENTITY_WINDOWS_MS.items())
-
-    def key_of(self, values: Sequence[Any]) -> str:
-        """One transaction's entity key from its values of :attr:`columns` (online)."""
-        return KEY_SEPARATOR.join(str(value) for value in values)
-
-    def keys(self, frame: pd.DataFrame) -> np.ndarray:
-        """Every row's entity key, as :meth:`key_of` makes it (offline)."""
-        keys = frame[self.columns[0]].astype(str)
-        for column in self.columns[1:]:
-            keys = keys + KEY_SEPARATOR + frame[column].astype(str)
-        return keys.to_numpy()
-
-    @property
-    def longest_ms(self) -> int:
-        """The longest window: state older than this can be dropped."""
-        return max(width for _, width in self.windows_ms)
-
-    @property
-    def longest_suffix(self) -> str:
-        """The suffix of the longest window."""
-        return max(self.windows_ms, key=lambda item: item[1])[0]
-
-    @property
-    def aggregate_fields(self) -> tuple[str, ...]:
-        """Aggregate names, in the order the online state reports them."""
-        p = self.name
-        return (
-            f"{p}:n_prior",
-            f"{p}:prev_ts_ms",
-            *(f"{p}:count_{w}" for w, _ in self.windows_ms),
-            *(f"{p}:sum_cents_{w}" for w, _ in self.windows_ms),
-        )
-
-    @property
-    def feature_names(self) -> tuple[str, ...]:
-        """The features :meth:`derive` returns, in column order."""
-        p = self.name
-        return (
-            f"{p}_is_first_seen",
-            f"{p}_seconds_since_prev",
-            *(f"{p}_txn_count_{w}" for w, _ in self.windows_ms),
-            *(f"{p}_amount_sum_{w}" for w, _ in self.windows_ms),
-            *(f"{p}_amount_mean_{w}" for w, _ in self.windows_ms),
-            f"{p}_amount_to_mean_{self.longest_suffix}",
-        )
-
-    def no_history(self) -> dict[str, float]:
-        """The aggregates of an entity never seen: what a degraded score uses."""
-        return {
-            name: float("nan") if name.endswith(":prev_ts_ms") else 0.0
-            for name in self.aggregate_fields
-        }
-
-    def aggregates(
-        self, keys: np.ndarray, ts: np.ndarray, cents: np.ndarray, time_order: np.ndarray
-    ) -> dict[str, np.ndarray]:
-        """Every row's aggregates, vectorised, in the rows' own order.
-
-        ``time_order`` sorts the rows by (time, transaction id); a stable sort of the entity codes
-        on top of it gives the 'earlier' order within each entity without another string sort.
-        """
-        n = len(keys)
-        codes = pd.factorize(keys)[0].astype(np.int64)
-        order = time_order[np.argsort(codes[time_order], kind="stable")]
-        entity, t = codes[order], ts[order]
-        position = np.arange(n, dtype=np.int64)
-        new_entity = np.ones(n, dtype=bool)
-        new_entity[1:] = entity[1:] != entity[:-1]
-        group_start = np.maximum.accumulate(np.where(new_entity, position, 0))
-        prefix = np.concatenate(([0], np.cumsum(cents[order])))
-        t0 = int(t.min()) if n else 0
-        span = (int(t.max()) - t0 if n else 0) + self.longest_ms + 1
-        if n and int(entity.max()) >= np.iinfo(np.int64).max // span:
-            raise ValueError(f"too many {self.name} ids over too long a period for one sort key")
-        key = entity * span + (t - t0)
-        p = self.name
-        out: dict[str, np.ndarray] = {
-            f"{p}:n_prior": (position - group_start).astype(np.float64),
-            f"{p}:prev_ts_ms": np.where(new_entity, np.nan, t[np.maximum(position - 1, 0)]),
-        }
-        for suffix, width in self.windows_ms:
-            lower = np.searchsorted(key, key - width, side="right")
-            out[f"{p}:count_{suffix}"] = (position - lower).astype(np.float64)
-            out[f"{p}:sum_cents_{suffix}"] = (prefix[position] - prefix[lower]).astype(np.float64)
-        unsort = np.empty(n, dtype=np.int64)
-        unsort[order] = position
-        return {name: values[unsort] for name, values in out.items()}
-
-    def derive(
-        self, ts: np.ndarray, amount: np.ndarray, agg: Mapping[str, np.ndarray]
-    ) -> list[np.ndarray]:
-        """The feature columns (see :attr:`feature_names`) from the aggregates."""
-        p = self.name
-        first = np.asarray(agg[f"{p}:n_prior"], dtype=np.float64) == 0
-        prev_ts = np.where(first, 0.0, np.asarray(agg[f"{p}:prev_ts_ms"], dtype=np.float64))
-        counts = [np.asarray(agg[f"{p}:count_{w}"], dtype=np.float64) for w, _ in self.windows_ms]
-        sums = [
-            np.asarray(agg[f"{p}:sum_cents_{w}"], dtype=np.float64) / 100.0
-            for w, _ in self.windows_ms
-        ]
-        means = [s / np.maximum(c, 1.0) for c, s in zip(counts, sums, strict=True)]
-        longest = [w for w, _ in self.windows_ms].index(self.longest_suffix)
-        to_mean = np.where(counts[longest] == 0, 1.0, amount / np.maximum(means[longest], 0.01))
-        return [
-            first.astype(np.float64),
-            np.where(first, NO_PREVIOUS_SECONDS, (ts - prev_ts) / 1000.0),
-            *counts,
-            *sums,
-            *means,
-            to_mean,
-        ]
-
-    def describe(self) -> dict[str, Any]:
-        """The definition as data: what the bundle metadata and MLflow params show."""
-        return {
-            "entity": self.name,
-            "columns": list(self.columns),
-            "windows": [w for w, _ in self.windows_ms],
-            "aggregates": [
-                "count",
-                "sum",
-                "mean",
-                "amount_to_mean",
-                "seconds_since_prev",
-                "is_first_seen",
-            ],
-        }
-
-
-@dataclass
-class EntityState:
-    """One entity's online state, in memory: the reference the Redis state must equal."""
-
-    spec: EntityHistory
-    n_prior: int = 0
-    prev_ts_ms: int | None = None
-    window: list[tuple[int, int]] = field(default_factory=list)  # (ts_ms, cents), oldest first
-
-    def aggregates(self, ts_ms: int) -> dict[str, float]:
-        """What a transaction at ``ts_ms`` sees of this entity's earlier transactions."""
-        p = self.spec.name
-        out = {
-            f"{p}:n_prior": float(self.n_prior),
-            f"{p}:prev_ts_ms": float("nan") if self.prev_ts_ms is None else float(self.prev_ts_ms),
-        }
-        sums = {}
-        for suffix, width in self.spec.windows_ms:
-            inside = [c for t, c in self.window if t > ts_ms - width]
-            out[f"{p}:count_{suffix}"] = float(len(inside))
-            sums[f"{p}:sum_cents_{suffix}"] = float(sum(inside))
-        return {**out, **sums}
-
-    def add(self, ts_ms: int, cents: int) -> None:
-        """Record a transaction after it was scored."""
-        self.n_prior += 1
-        self.prev_ts_ms = ts_ms
-        self.window.append((ts_ms, cents))
-        horizon = ts_ms - self.spec.longest_ms
-        self.window = [(t, c) for t, c in self.window if t > horizon]
-
-
 #: The entity histories of the transactions feature set, beside the customer's own.
 ENTITY_HISTORIES: tuple[EntityHistory, ...] = (
-    EntityHistory("merchant", ("merchant_id",)),
+    # the terminal's side: its volume, amounts and how many distinct cards pay there
+    EntityHistory("merchant", ("merchant_id",), distinct=("customer_id",)),
     # the card's own history at this merchant: how often and how long ago it paid there
     EntityHistory(
         "card_merchant",
         ("customer_id", "merchant_id"),
         (("24h", ENTITY_WINDOWS_MS["24h"]), ("30d", ENTITY_WINDOWS_MS["30d"])),
+        stats=("first_seen", "since_prev", "count", "sum", "mean", "to_mean"),
+    ),
+    # the card's amount spread and how many merchants it visits (counts and sums of the card
+    # are the customer windows already)
+    EntityHistory(
+        "card",
+        ("customer_id",),
+        distinct=("merchant_id",),
+        stats=("std", "max", "distinct", "zscore"),
     ),
 )
 
 
-def feature_definition() -> dict[str, Any]:
-    """The transactions feature set's history definition as data (bundle metadata, MLflow)."""
+def user_entity(column: str) -> EntityHistory:
+    """The history a user-named key column (e-mail domain, IP, BIN, ...) gets: default windows,
+    every statistic, and the distinct cards per window."""
+    return EntityHistory(column, (column,), distinct=("customer_id",))
+
+
+def feature_definition(entities: Sequence[EntityHistory] = ()) -> dict[str, Any]:
+    """The transactions feature set's history definition as data (bundle metadata, MLflow),
+    with the user-named ``entities`` after the default ones."""
     return {
         "customer": {"column": "customer_id", "windows": list(WINDOWS_MS)},
-        "entities": [entity.describe() for entity in ENTITY_HISTORIES],
+        "entities": [entity.describe() for entity in (*ENTITY_HISTORIES, *entities)],
     }
 
 
@@ -394,16 +223,18 @@ def time_order(frame: pd.DataFrame) -> np.ndarray:
     return np.lexsort((frame["transaction_id"].to_numpy(str), timestamp_ms(frame["timestamp"])))
 
 
-def entity_aggregates(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Every row's aggregates of each of :data:`ENTITY_HISTORIES`, in frame order."""
-    if not ENTITY_HISTORIES:
+def entity_aggregates(
+    frame: pd.DataFrame, entities: Sequence[EntityHistory] = ENTITY_HISTORIES
+) -> dict[str, np.ndarray]:
+    """Every row's aggregates of each of ``entities``, in frame order."""
+    if not entities:
         return {}
     order = time_order(frame)
     ts = timestamp_ms(frame["timestamp"])
     cents = to_cents(frame["amount"].to_numpy())
     out: dict[str, np.ndarray] = {}
-    for entity in ENTITY_HISTORIES:
-        out.update(entity.aggregates(entity.keys(frame), ts, cents, order))
+    for entity in entities:
+        out.update(entity.aggregates(entity.keys(frame), ts, cents, order, entity.members(frame)))
     return out
 
 
@@ -456,11 +287,17 @@ def history_aggregates(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return {name: values[unsort] for name, values in out.items()}
 
 
-def derive_features(raw: Mapping[str, np.ndarray], agg: Mapping[str, np.ndarray]) -> np.ndarray:
-    """The feature matrix (rows x :data:`TRANSACTION_FEATURES`) from raw fields and aggregates.
+def derive_features(
+    raw: Mapping[str, np.ndarray],
+    agg: Mapping[str, np.ndarray],
+    entities: Sequence[EntityHistory] = (),
+) -> np.ndarray:
+    """The feature matrix (rows x :data:`TRANSACTION_FEATURES`, then the features of the
+    user-named ``entities``) from raw fields and aggregates.
 
     The only definition of every transaction feature; offline and online both call it, with
-    arrays of any length (one row online).
+    arrays of any length (one row online). Columns are written into one matrix as they are
+    made, so a large frame never holds them twice.
     """
     ts = np.asarray(raw["ts_ms"], dtype=np.int64)
     amount = np.asarray(raw["amount_cents"], dtype=np.float64) / 100.0
@@ -508,27 +345,38 @@ def derive_features(raw: Mapping[str, np.ndarray], agg: Mapping[str, np.ndarray]
         1.0 - np.asarray(agg["merchant_seen"], dtype=np.float64),
         1.0 - np.asarray(agg["device_seen"], dtype=np.float64),
     ]
-    entity_columns = [
-        column for entity in ENTITY_HISTORIES for column in entity.derive(ts, amount, agg)
-    ]
-    return np.column_stack(
-        [
-            *(np.broadcast_to(c, ts.shape) for c in columns),
-            categories,
-            *(np.broadcast_to(c, ts.shape) for c in entity_columns),
-        ]
-    )
+    histories = (*ENTITY_HISTORIES, *entities)
+    width = len(columns) + len(CATEGORIES) + sum(len(e.feature_names) for e in histories)
+    out = np.empty((len(ts), width), dtype=np.float64)
+    for j, column in enumerate(columns):
+        out[:, j] = column
+    j = len(columns) + len(CATEGORIES)
+    out[:, len(columns) : j] = categories
+    for entity in histories:
+        for column in entity.derive(ts, amount, agg):
+            out[:, j] = column
+            j += 1
+    return out
 
 
-def transaction_features(frame: pd.DataFrame) -> np.ndarray:
-    """Offline: the feature matrix of a whole frame in the transaction schema, in frame order."""
-    return derive_features(
-        raw_inputs(frame), {**history_aggregates(frame), **entity_aggregates(frame)}
-    )
+def transaction_features(frame: pd.DataFrame, entities: Sequence[EntityHistory] = ()) -> np.ndarray:
+    """Offline: the feature matrix of a whole frame in the transaction schema, in frame order,
+    with the features of the user-named ``entities`` last."""
+    aggregates = {
+        **history_aggregates(frame),
+        **entity_aggregates(frame, (*ENTITY_HISTORIES, *entities)),
+    }
+    return derive_features(raw_inputs(frame), aggregates, entities)
 
 
-def creditcard_features(frame: pd.DataFrame) -> np.ndarray:
+def creditcard_features(frame: pd.DataFrame, entities: Sequence[EntityHistory] = ()) -> np.ndarray:
     """The ULB credit-card set has no customer history: its PCA components, amount and hour."""
+    if entities:
+        raise ValueError("the creditcard feature set takes no entity histories")
+    return _creditcard_matrix(frame)
+
+
+def _creditcard_matrix(frame: pd.DataFrame) -> np.ndarray:
     amount = frame["amount"].to_numpy(np.float64)
     ts = timestamp_ms(frame["timestamp"])
     return np.column_stack(
@@ -548,9 +396,9 @@ class FeatureSet:
     name: str
     names: tuple[str, ...]
 
-    def build(self, frame: pd.DataFrame) -> np.ndarray:
-        """The feature matrix of ``frame`` for this set."""
-        return FEATURE_BUILDERS[self.name](frame)
+    def build(self, frame: pd.DataFrame, entities: Sequence[EntityHistory] = ()) -> np.ndarray:
+        """The feature matrix of ``frame`` for this set, then the user-named ``entities``'."""
+        return FEATURE_BUILDERS[self.name](frame, entities)
 
 
 FEATURE_BUILDERS = {"transactions": transaction_features, "creditcard": creditcard_features}
@@ -698,15 +546,20 @@ def _missing(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class FeatureInputs:
-    """The inputs a model takes beyond its feature set's fixed ones: the user's own columns,
-    and the merchant category when the data's categories are not the generator's."""
+    """The inputs a model takes beyond its feature set's fixed ones: the history features of
+    the key columns the user names as entities, then the user's own columns (and the merchant
+    category when the data's categories are not the generator's)."""
 
     columns: tuple[PassThroughFeature, ...] = ()
+    entities: tuple[EntityHistory, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
-        """Model input names, in matrix order."""
-        return tuple(name for column in self.columns for name in column.feature_names)
+        """Model input names, in matrix order: the entities' features, then the columns'."""
+        return (
+            *(name for entity in self.entities for name in entity.feature_names),
+            *(name for column in self.columns for name in column.feature_names),
+        )
 
     @property
     def raw_columns(self) -> tuple[str, ...]:
@@ -715,9 +568,14 @@ class FeatureInputs:
 
     @classmethod
     def fit(
-        cls, frame: pd.DataFrame, kinds: Mapping[str, str], rows: np.ndarray | None = None
+        cls,
+        frame: pd.DataFrame,
+        kinds: Mapping[str, str],
+        rows: np.ndarray | None = None,
+        entities: Sequence[str] = (),
     ) -> FeatureInputs:
-        """Encodings learned on ``rows`` of ``frame`` (all rows if None)."""
+        """Encodings learned on ``rows`` of ``frame`` (all rows if None); ``entities`` are the
+        user-named key columns."""
         fitted = frame if rows is None else frame.iloc[rows]
         kinds = dict(kinds)
         if "merchant_category" in frame and not set(pd.unique(frame["merchant_category"])) <= set(
@@ -725,15 +583,18 @@ class FeatureInputs:
         ):
             kinds = {"merchant_category": CATEGORICAL, **kinds}
         return cls(
-            tuple(PassThroughFeature.fit(name, kind, fitted[name]) for name, kind in kinds.items())
+            tuple(PassThroughFeature.fit(name, kind, fitted[name]) for name, kind in kinds.items()),
+            tuple(user_entity(column) for column in entities),
         )
 
     def encode(self, columns: Mapping[str, Any], rows: int) -> np.ndarray:
-        """Rows x ``len(names)`` inputs from ``columns`` (name -> values)."""
+        """Rows x pass-through inputs from ``columns`` (name -> values); the entities' features
+        come from their histories (:func:`transaction_features`, the online state)."""
         if not self.columns:
             return np.empty((rows, 0), dtype=np.float64)
         return np.column_stack([column.encode(columns[column.name]) for column in self.columns])
 
     def describe(self) -> list[dict[str, Any]]:
-        """The inputs as data: what the bundle metadata and MLflow params show."""
+        """The pass-through inputs as data: what the bundle metadata and MLflow params show (the
+        entities are in the feature definition)."""
         return [column.describe() for column in self.columns]
