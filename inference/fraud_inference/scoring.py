@@ -21,6 +21,7 @@ from fraud_training.features import (
     NUMERIC,
     RAW_COLUMNS,
     CustomerHistory,
+    EntityHistory,
     derive_features,
     raw_inputs_from_columns,
 )
@@ -35,10 +36,7 @@ from fraud_inference.serving_bundle import ServableBundle
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MS = timedelta(milliseconds=1)
 SCORABLE_FEATURE_SET = "transactions"
-_NO_HISTORY = {
-    **CustomerHistory().aggregates(0, "", ""),
-    **{name: value for entity in ENTITY_HISTORIES for name, value in entity.no_history().items()},
-}
+_CUSTOMER_NO_HISTORY = CustomerHistory().aggregates(0, "", "")
 
 
 class UnscorableModel(Exception):
@@ -56,8 +54,16 @@ class Scores:
     degraded: bool
 
 
-def raw_fields(rows: Sequence[Any]) -> tuple[dict[str, np.ndarray], list[Observation]]:
-    """The raw arrays ``derive_features`` reads, and what the online state records, per row."""
+def model_entities(bundle: ServableBundle) -> tuple[EntityHistory, ...]:
+    """The entity histories a model's features read: the default ones, then the user-named."""
+    return (*ENTITY_HISTORIES, *bundle.inputs.entities)
+
+
+def raw_fields(
+    rows: Sequence[Any], entities: Sequence[EntityHistory] = ENTITY_HISTORIES
+) -> tuple[dict[str, np.ndarray], list[Observation]]:
+    """The raw arrays ``derive_features`` reads, and what the online state records, per row,
+    for the histories of ``entities``."""
     ts_ms = np.array([(row.timestamp - EPOCH) // ONE_MS for row in rows], dtype=np.int64)
     raw = raw_inputs_from_columns(
         ts_ms, {name: [getattr(row, name) for row in rows] for name in RAW_COLUMNS}
@@ -74,7 +80,11 @@ def raw_fields(rows: Sequence[Any]) -> tuple[dict[str, np.ndarray], list[Observa
             lon=float(raw["lon"][i]),
             entities=tuple(
                 entity.key_of([_field_value(row, column) for column in entity.columns])
-                for entity in ENTITY_HISTORIES
+                for entity in entities
+            ),
+            members=tuple(
+                tuple(entity.member_of(_field_value(row, column)) for column in entity.distinct)
+                for entity in entities
             ),
         )
         for i, row in enumerate(rows)
@@ -119,9 +129,15 @@ def _is_number(value: Any) -> bool:
         return False
 
 
-def no_history(rows: int) -> dict[str, np.ndarray]:
-    """Aggregates of customers without history: what a degraded score is based on."""
-    return {name: np.full(rows, value, dtype=np.float64) for name, value in _NO_HISTORY.items()}
+def no_history(
+    rows: int, entities: Sequence[EntityHistory] = ENTITY_HISTORIES
+) -> dict[str, np.ndarray]:
+    """Aggregates of customers (and entities) without history: what a degraded score uses."""
+    values = {
+        **_CUSTOMER_NO_HISTORY,
+        **{name: value for entity in entities for name, value in entity.no_history().items()},
+    }
+    return {name: np.full(rows, value, dtype=np.float64) for name, value in values.items()}
 
 
 class Scorer:
@@ -140,13 +156,14 @@ class Scorer:
                 f"the served model uses the {bundle.feature_set!r} feature set, which raw "
                 "transactions cannot build; send its feature matrix to the V2 infer endpoint"
             )
-        raw, observations = raw_fields(rows)
-        aggregates = await self._online.observe(observations) if self._online else None
+        entities = model_entities(bundle)
+        raw, observations = raw_fields(rows, entities)
+        aggregates = await self._online.observe(observations, entities) if self._online else None
         degraded = aggregates is None
         if aggregates is None:
-            aggregates = no_history(len(rows))
+            aggregates = no_history(len(rows), entities)
             self._metrics.features_degraded.inc(len(rows))
-        features = derive_features(raw, aggregates)
+        features = derive_features(raw, aggregates, bundle.inputs.entities)
         if bundle.inputs.columns:
             features = np.column_stack([features, pass_through_inputs(bundle, rows)])
         probabilities = model.predictor.probability(features)

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from fraud_training.bundle_layout import BUNDLE_FILE, SERVING_FOLDER
 from fraud_training.decisions import Thresholds
 from fraud_training.errors import RegistryError
-from fraud_training.features import FeatureInputs, PassThroughFeature
+from fraud_training.features import EntityHistory, FeatureInputs, PassThroughFeature
 
 #: The payload formats this service reads (see ``fraud_training.serving_payload``).
 READABLE_FORMATS = (1,)
@@ -97,7 +97,11 @@ class ServingBundle:
                         tuple(column.get("frequencies", ())),
                     )
                     for column in manifest.get("inputs", [])
-                )
+                ),
+                tuple(
+                    EntityHistory.from_description(entity)
+                    for entity in manifest.get("entities", [])
+                ),
             ),
             schema=manifest.get("input_schema", {}),
             reference_profile=manifest.get("reference_profile", {}),

@@ -117,7 +117,15 @@ def test_redis_state_equals_the_in_memory_reference_with_out_of_order_times(
         reference.add(ts, cents, merchant, device, 48.5, 2.25)
     observations = [
         Observation(
-            customer, f"t{i}", ts, cents, merchant, device, 48.5, 2.25, (customer, customer)
+            customer,
+            f"t{i}",
+            ts,
+            cents,
+            merchant,
+            device,
+            48.5,
+            2.25,
+            (customer, customer, customer),
         )
         for i, (ts, cents, merchant, device) in enumerate(stream)
     ]
@@ -169,10 +177,10 @@ def test_replaying_a_transaction_id_returns_its_first_reply_and_changes_nothing(
     customer = f"replay-{uuid.uuid4().hex[:8]}"
     hour = 3_600_000
     first = Observation(
-        customer, "t1", 10 * hour, 1_000, "m1", "d1", 48.5, 2.25, (customer, customer)
+        customer, "t1", 10 * hour, 1_000, "m1", "d1", 48.5, 2.25, (customer, customer, customer)
     )
     second = Observation(
-        customer, "t2", 11 * hour, 500, "m2", "d1", 48.5, 2.25, (customer, customer)
+        customer, "t2", 11 * hour, 500, "m2", "d1", 48.5, 2.25, (customer, customer, customer)
     )
     retried = [first, second, first, second]  # a client retrying both requests
     once = replay(
@@ -180,7 +188,9 @@ def test_replaying_a_transaction_id_returns_its_first_reply_and_changes_nothing(
         [
             first,
             second,
-            Observation(customer, "t3", 12 * hour, 1, "m1", "d1", 0.0, 0.0, (customer, customer)),
+            Observation(
+                customer, "t3", 12 * hour, 1, "m1", "d1", 0.0, 0.0, (customer, customer, customer)
+            ),
         ],
         chunk=1,
         namespace="once",
@@ -189,7 +199,9 @@ def test_replaying_a_transaction_id_returns_its_first_reply_and_changes_nothing(
         redis_server.url,
         [
             *retried,
-            Observation(customer, "t3", 12 * hour, 1, "m1", "d1", 0.0, 0.0, (customer, customer)),
+            Observation(
+                customer, "t3", 12 * hour, 1, "m1", "d1", 0.0, 0.0, (customer, customer, customer)
+            ),
         ],
         chunk=1,
     )
@@ -202,10 +214,10 @@ def test_replaying_a_transaction_id_returns_its_first_reply_and_changes_nothing(
 def test_two_models_keep_separate_state_for_the_same_customer(redis_server: Any) -> None:
     customer = f"models-{uuid.uuid4().hex[:8]}"
     row = Observation(
-        customer, "t1", 3_600_000, 1_000, "m1", "d1", 48.5, 2.25, (customer, customer)
+        customer, "t1", 3_600_000, 1_000, "m1", "d1", 48.5, 2.25, (customer, customer, customer)
     )
     later = Observation(
-        customer, "t2", 7_200_000, 1_000, "m1", "d1", 48.5, 2.25, (customer, customer)
+        customer, "t2", 7_200_000, 1_000, "m1", "d1", 48.5, 2.25, (customer, customer, customer)
     )
 
     replay(redis_server.url, [row], namespace="model-a")

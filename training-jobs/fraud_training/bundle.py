@@ -110,7 +110,9 @@ class ModelBundle:
     def feature_definition(self) -> dict[str, Any]:
         """The history features this model's feature set computes, as data (empty for a set
         without histories), so a reader of the bundle sees which entities and windows it uses."""
-        return feature_definition() if self.feature_set == "transactions" else {}
+        if self.feature_set != "transactions":
+            return {}
+        return feature_definition(self.inputs.entities)
 
     def metadata(self) -> dict[str, Any]:
         """The human-readable part of the bundle (written beside the pickle)."""

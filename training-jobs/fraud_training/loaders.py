@@ -34,7 +34,7 @@ import yaml
 
 from fraud_training.choices import FORMATS
 from fraud_training.errors import DataError
-from fraud_training.features import CREDITCARD_FEATURES, TRANSACTION_FEATURES
+from fraud_training.features import CREDITCARD_FEATURES, ENTITY_HISTORIES, TRANSACTION_FEATURES
 from fraud_training.schema import (
     CREDITCARD_COLUMNS,
     CREDITCARD_PCA_COLUMNS,
@@ -62,6 +62,8 @@ MAPPABLE_FIELDS: tuple[str, ...] = (*TRANSACTION_FIELDS, LABEL, PATTERN)
 #: Names a pass-through feature may not take: the ULB components and our derived features' own
 #: names would be ambiguous in the model's feature list.
 RESERVED_NAMES = frozenset((*CREDITCARD_PCA_COLUMNS, *TRANSACTION_FEATURES, *CREDITCARD_FEATURES))
+#: Names a user entity may not take: the default entities' own (their features would clash).
+ENTITY_NAMES = frozenset(("customer", *(entity.name for entity in ENTITY_HISTORIES)))
 #: Fields whose values are identifiers: read as text so ``007`` stays ``007``.
 TEXT_FIELDS = frozenset(c.name for c in TRANSACTION_COLUMNS if c.kind in ("str", "category"))
 HASH_CHUNK = 1 << 20
@@ -78,6 +80,8 @@ class Dataset:
     sha256: str
     #: Pass-through feature columns of the frame and their kind (numeric or categorical).
     pass_through: dict[str, str] = field(default_factory=dict)
+    #: Key columns of the frame the user named as entities (each gets history features).
+    entities: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, object]:
         """Rows, frauds, fraud rate, time span and customers (what ``check-data`` prints)."""
@@ -106,6 +110,8 @@ class ColumnMapping:
     timestamp_unit: str | None = None
     #: The file's own columns passed through as model inputs, under their own names.
     features: tuple[str, ...] = ()
+    #: The file's key columns (e-mail domain, IP, BIN, ...) that get entity history features.
+    entities: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.columns) - set(MAPPABLE_FIELDS))
@@ -131,6 +137,27 @@ class ColumnMapping:
         repeated = sorted({f for f in self.features if self.features.count(f) > 1})
         if repeated:
             raise DataError(f"--feature: given more than once: {', '.join(repeated)}")
+        for entity in self.entities:
+            if not entity.strip():
+                raise DataError("--entity: an entity column name must not be empty")
+            if entity in mapped:
+                raise DataError(
+                    f"--entity {entity}: the column is already mapped to {mapped[entity]}; "
+                    "a column is either a mapped field or an entity"
+                )
+            if entity in self.features:
+                raise DataError(
+                    f"--entity {entity}: the column is also a --feature; a column is either a "
+                    "pass-through feature or an entity"
+                )
+            if entity in MAPPABLE_FIELDS or entity in RESERVED_NAMES or entity in ENTITY_NAMES:
+                raise DataError(
+                    f"--entity {entity}: the name is one of our own fields or entities; rename "
+                    "the column"
+                )
+        repeated = sorted({e for e in self.entities if self.entities.count(e) > 1})
+        if repeated:
+            raise DataError(f"--entity: given more than once: {', '.join(repeated)}")
         if self.timestamp_unit is not None and self.timestamp_unit not in EPOCH_UNITS:
             raise DataError(
                 f"timestamp_unit: {self.timestamp_unit!r} is not one of {', '.join(EPOCH_UNITS)} "
@@ -143,19 +170,27 @@ class ColumnMapping:
         pairs: Iterable[str],
         timestamp_unit: str | None = None,
         features: Iterable[str] = (),
+        entities: Iterable[str] = (),
     ) -> ColumnMapping:
-        """From ``field=column`` strings (the CLI's repeated ``--map``) and ``--feature`` names."""
+        """From ``field=column`` strings (the CLI's repeated ``--map``), ``--feature`` and
+        ``--entity`` names."""
         columns: dict[str, str] = {}
         for pair in pairs:
             name, sep, column = pair.partition("=")
             if not sep or not name.strip() or not column.strip():
                 raise DataError(f"--map: {pair!r} is not of the form field=column")
             columns[name.strip()] = column.strip()
-        return cls(columns, timestamp_unit, tuple(f.strip() for f in features))
+        return cls(
+            columns,
+            timestamp_unit,
+            tuple(f.strip() for f in features),
+            tuple(e.strip() for e in entities),
+        )
 
     @classmethod
     def from_yaml(cls, path: Path) -> ColumnMapping:
-        """From a YAML file: ``columns: {field: column, ...}`` and optionally ``timestamp_unit``."""
+        """From a YAML file: ``columns: {field: column, ...}`` and optionally ``timestamp_unit``,
+        ``features: [column, ...]`` and ``entities: [column, ...]``."""
         try:
             document = yaml.safe_load(Path(path).read_text())
         except OSError as error:
@@ -166,7 +201,7 @@ class ColumnMapping:
             raise DataError(
                 f"mapping file {path}: expected a 'columns:' section of field: column entries"
             )
-        extra = sorted(set(document) - {"columns", "timestamp_unit", "features"})
+        extra = sorted(set(document) - {"columns", "timestamp_unit", "features", "entities"})
         if extra:
             raise DataError(f"mapping file {path}: unknown key(s) {', '.join(map(str, extra))}")
         columns = {str(k): str(v) for k, v in document["columns"].items()}
@@ -174,7 +209,15 @@ class ColumnMapping:
         features = document.get("features") or []
         if not isinstance(features, list):
             raise DataError(f"mapping file {path}: 'features:' must be a list of column names")
-        return cls(columns, None if unit is None else str(unit), tuple(map(str, features)))
+        entities = document.get("entities") or []
+        if not isinstance(entities, list):
+            raise DataError(f"mapping file {path}: 'entities:' must be a list of column names")
+        return cls(
+            columns,
+            None if unit is None else str(unit),
+            tuple(map(str, features)),
+            tuple(map(str, entities)),
+        )
 
     def updated(self, other: ColumnMapping) -> ColumnMapping:
         """This mapping with ``other``'s entries (and unit, if set) taking precedence; the
@@ -183,6 +226,7 @@ class ColumnMapping:
             {**self.columns, **other.columns},
             other.timestamp_unit or self.timestamp_unit,
             tuple(dict.fromkeys((*self.features, *other.features))),
+            tuple(dict.fromkeys((*self.entities, *other.entities))),
         )
 
 
@@ -216,15 +260,15 @@ def load_dataset(
         raw = fill_optional_defaults(
             _mapped_frame(reader, header, mapping, require_label), str(path)
         )
-        pass_through = list(mapping.features)
+        pass_through, entities = list(mapping.features), list(mapping.entities)
     elif data_format == "creditcard":
         feature_set, timestamps = "creditcard", ULB_TIMESTAMPS
         raw = _creditcard_frame(reader, header)
-        pass_through = []
+        pass_through, entities = [], []
     else:
         feature_set, timestamps = "transactions", ISO_TIMESTAMPS
         raw = fill_optional_defaults(_our_frame(reader, header), str(path))
-        pass_through = []
+        pass_through, entities = [], []
     frame = validate_frame(
         raw,
         feature_set,
@@ -232,9 +276,10 @@ def load_dataset(
         timestamp_format=timestamps,
         require_label=require_label,
         pass_through=pass_through,
+        keys=entities,
     )
     kinds = {name: pass_through_kind(frame[name]) for name in pass_through}
-    return Dataset(frame, feature_set, str(path), file_sha256(path), kinds)
+    return Dataset(frame, feature_set, str(path), file_sha256(path), kinds, tuple(entities))
 
 
 def detect_format(header: list[str], source: str) -> str:
@@ -339,13 +384,22 @@ def _mapped_frame(
             f"{reader.path}: --feature column(s) not in the file: {', '.join(missing_features)}. "
             f"The file's columns are: {', '.join(header)}"
         )
-    source_columns = list(dict.fromkeys([*mapping.columns.values(), *mapping.features]))
-    text = [c for f, c in mapping.columns.items() if f in TEXT_FIELDS]
+    missing_entities = [name for name in mapping.entities if name not in header]
+    if missing_entities:
+        raise DataError(
+            f"{reader.path}: --entity column(s) not in the file: {', '.join(missing_entities)}. "
+            f"The file's columns are: {', '.join(header)}"
+        )
+    source_columns = list(
+        dict.fromkeys([*mapping.columns.values(), *mapping.features, *mapping.entities])
+    )
+    text = [c for f, c in mapping.columns.items() if f in TEXT_FIELDS] + list(mapping.entities)
     raw = reader.read(source_columns, text=text)
     frame = pd.DataFrame(
         {
             **{name: raw[column] for name, column in mapping.columns.items()},
             **{name: raw[name] for name in mapping.features},
+            **{name: raw[name] for name in mapping.entities},
         }
     )
     if "transaction_id" not in frame:

@@ -111,6 +111,8 @@ def serving_manifest(bundle: ModelBundle) -> dict[str, Any]:
         "metrics": {name: float(value) for name, value in bundle.metrics.items()},
         "input_schema": bundle.input_schema(),
         "inputs": [asdict(column) for column in bundle.inputs.columns],
+        # the user-named entities: serving keeps their histories as training computed them
+        "entities": [entity.describe() for entity in bundle.inputs.entities],
         "reference_profile": bundle.reference_profile,
         "score_profile": bundle.score_profile,
         "model": MODEL_FILE,

@@ -210,11 +210,14 @@ def model_inputs(
     labels = dataset.frame[LABEL].to_numpy(np.int64)
     feature_set = FEATURE_SETS[dataset.feature_set]
     inputs = FeatureInputs.fit(
-        dataset.frame, dataset.pass_through, encoding_rows(config, dataset, labels)
+        dataset.frame,
+        dataset.pass_through,
+        encoding_rows(config, dataset, labels),
+        dataset.entities,
     )
-    features = np.column_stack(
-        [feature_set.build(dataset.frame), inputs.encode(dataset.frame, len(dataset.frame))]
-    )
+    features = feature_set.build(dataset.frame, inputs.entities)
+    if inputs.columns:
+        features = np.column_stack([features, inputs.encode(dataset.frame, len(dataset.frame))])
     return features, feature_set.names + inputs.names, inputs
 
 

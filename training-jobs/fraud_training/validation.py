@@ -149,8 +149,12 @@ def validate_frame(
     timestamp_format: TimestampFormat = ISO_TIMESTAMPS,
     require_label: bool = True,
     pass_through: Sequence[str] = (),
+    keys: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The frame converted to the schema's types, or :class:`DataError` listing every problem.
+
+    ``keys`` are the key columns the user names as entities: kept last, as text, an empty value
+    missing (such a row has no history of that entity).
 
     ``pass_through`` columns are the user's own feature columns: kept after the schema's, numbers
     as float64 (empty values missing) when every non-empty value is a number, text otherwise;
@@ -175,7 +179,11 @@ def validate_frame(
         typed[LABEL] = typed[LABEL].astype(np.int64)
     for name in pass_through:
         typed[name] = _pass_through_values(original[name])
-    return typed[[*kinds, *([PATTERN] if PATTERN in typed.columns else []), *pass_through]]
+    for name in keys:
+        values = original[name]
+        typed[name] = values.astype(str).where(values.notna(), None).astype(object)
+    pattern = [PATTERN] if PATTERN in typed.columns else []
+    return typed[[*kinds, *pattern, *pass_through, *keys]]
 
 
 def _pass_through_values(values: pd.Series) -> pd.Series:

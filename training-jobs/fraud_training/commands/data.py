@@ -110,11 +110,21 @@ def check_data(
             "--feature", help="A further column of the file to use as a model input (repeat)."
         ),
     ] = None,
+    entity: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--entity",
+            help="A key column of the file (e-mail domain, IP, BIN, ...) whose history becomes "
+            "features: counts, amounts and distinct cards per window (repeat).",
+        ),
+    ] = None,
 ) -> None:
     """Load and validate a data set; print a summary, or every problem and exit non-zero."""
     from fraud_training.loaders import load_dataset
 
-    mapping = mapping_from_options(map_pairs or [], mapping_file, timestamp_unit, feature or [])
+    mapping = mapping_from_options(
+        map_pairs or [], mapping_file, timestamp_unit, feature or [], entity or []
+    )
     with progress_console.status(f"loading and validating {path}"):
         dataset = load_dataset(path, data_format=data_format, mapping=mapping)
     console.print(summary_table(dataset))
@@ -125,18 +135,26 @@ def mapping_from_options(
     mapping_file: Path | None,
     timestamp_unit: str | None,
     features: list[str] | None = None,
+    entities: list[str] | None = None,
 ) -> ColumnMapping | None:
     """The mapping the options describe (``--map`` entries override the file's, ``--feature``
-    columns are added to its ``features``), or None."""
+    and ``--entity`` columns are added to its ``features`` and ``entities``), or None."""
     if not pairs and mapping_file is None:
-        for option, value in (("--timestamp-unit", timestamp_unit), ("--feature", features)):
+        options = (
+            ("--timestamp-unit", timestamp_unit),
+            ("--feature", features),
+            ("--entity", entities),
+        )
+        for option, value in options:
             if value:
                 raise DataError(f"{option}: only applies with a column mapping (--map/--mapping)")
         return None
     from fraud_training.loaders import ColumnMapping
 
     from_file = ColumnMapping.from_yaml(mapping_file) if mapping_file else ColumnMapping()
-    return from_file.updated(ColumnMapping.from_pairs(pairs, timestamp_unit, features or []))
+    return from_file.updated(
+        ColumnMapping.from_pairs(pairs, timestamp_unit, features or [], entities or [])
+    )
 
 
 def summary_table(dataset: Dataset) -> Table:
@@ -157,6 +175,8 @@ def summary_table(dataset: Dataset) -> Table:
     table.add_row("customers", f"{summary['customers']:,}")
     for name, kind in dataset.pass_through.items():
         table.add_row(f"feature {name}", kind)
+    for name in dataset.entities:
+        table.add_row(f"entity {name}", f"{dataset.frame[name].nunique():,} values")
     for pattern, count in summary.get("patterns", {}).items():
         table.add_row(f"pattern {pattern}", f"{count:,}")
     return table

@@ -101,6 +101,14 @@ def train(
             "--feature", help="A further column of the file to use as a model input (repeat)."
         ),
     ] = None,
+    entity: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--entity",
+            help="A key column of the file (e-mail domain, IP, BIN, ...) whose history becomes "
+            "features: counts, amounts and distinct cards per window (repeat).",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed for the learner, SMOTE and folds.")] = 0,
     summary_out: Annotated[
         Path | None, typer.Option(help="Also write the run summary as JSON to this file.")
@@ -129,7 +137,9 @@ def train(
         tracking_uri=tracking_uri,
         review_fee=review_fee,
         decline_precision=decline_precision,
-        mapping=mapping_from_options(map_column or [], mapping, timestamp_unit, feature or []),
+        mapping=mapping_from_options(
+            map_column or [], mapping, timestamp_unit, feature or [], entity or []
+        ),
         data_format=data_format,
         seed=seed,
         summary_out=summary_out,
