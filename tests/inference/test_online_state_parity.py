@@ -21,6 +21,7 @@ from fraud_training.features import (
     derive_features,
     raw_inputs,
     transaction_features,
+    user_entity,
 )
 from fraud_training.schema import TRANSACTION_FIELDS
 
@@ -224,3 +225,63 @@ def test_two_models_keep_separate_state_for_the_same_customer(redis_server: Any)
     other_model = replay(redis_server.url, [later], namespace="model-b")
 
     assert other_model["n_prior"][0] == 0.0
+
+
+def test_a_user_named_entity_replayed_through_redis_gives_exactly_the_offline_features(
+    transactions_frame: pd.DataFrame, redis_server: Any
+) -> None:
+    frame = fresh_customers(transactions_frame).head(3_000)
+    rng = np.random.default_rng(2)
+    domains = np.array(["mail.example", "corp.example", "other.example", None], dtype=object)
+    frame = frame.assign(email_domain=domains[rng.integers(0, 4, len(frame))])
+    email = user_entity("email_domain")
+    entities = (*ENTITY_HISTORIES, email)
+    requests = [
+        Transaction(**record)
+        for record in frame[[*TRANSACTION_FIELDS, "email_domain"]].to_dict("records")
+    ]
+    raw, observations = raw_fields(requests, entities)
+
+    namespace = f"user-entity-{uuid.uuid4().hex[:8]}"
+    replayed = replay(redis_server.url, observations, namespace=namespace, entities=entities)
+    online = derive_features(raw, replayed, (email,))
+    offline = transaction_features(frame, (email,))
+
+    names = [*TRANSACTION_FEATURES, *email.feature_names]
+    assert offline[:, names.index("email_domain_distinct_customer_id_30d")].max() > 1
+    np.testing.assert_allclose(online, offline, rtol=0.0, atol=1e-9)
+
+
+def test_redis_distinct_counts_and_bucket_edges_equal_the_reference_out_of_order(
+    redis_server: Any,
+) -> None:
+    card = f"card-{uuid.uuid4().hex[:8]}"
+    spec = next(entity for entity in ENTITY_HISTORIES if entity.name == "card")
+    minute = 60_000
+    start = 1_000 * 86_400_000  # a day boundary: bucket edges are round
+    stream = [  # (ts, cents, merchant)
+        (start + 2 * minute, 1_000, "m1"),  # exactly where the 1 h window of rows 3-4 starts
+        (start + 2 * minute - 1, 2_500, "m2"),  # late, and one ms before that start
+        (start + 30 * minute, 99, "m5"),
+        (start + 61 * minute, 70_000, "m3"),  # 1 h window: 2-minute buckets 1..30
+        (start + 60 * minute + 1, 5, "m2"),  # late: earlier than the previous row
+        (start + 40 * 86_400_000, 1, "m4"),  # beyond every window
+    ]
+    reference = EntityState(spec)
+    expected = []
+    for ts, cents, merchant in stream:
+        expected.append(reference.aggregates(ts))
+        reference.add(ts, cents, {"merchant_id": merchant})
+    observations = [
+        Observation(card, f"t{i}", ts, cents, merchant, "d1", 0.0, 0.0, (card,), ((merchant,),))
+        for i, (ts, cents, merchant) in enumerate(stream)
+    ]
+
+    got = replay(
+        redis_server.url, observations, chunk=1, namespace=f"edges-{card}", entities=(spec,)
+    )
+
+    assert [row["card:distinct_merchant_id_1h"] for row in expected] == [0, 1, 2, 2, 3, 0]
+    for i, row in enumerate(expected):
+        for name, value in row.items():
+            np.testing.assert_equal(got[name][i], value, err_msg=f"row {i} {name}")

@@ -135,3 +135,27 @@ def test_a_feature_that_is_also_a_mapped_column_is_one_line_and_a_non_zero_exit(
     assert result.returncode != 0
     assert "--feature amount: the column is already mapped to amount" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_check_data_lists_entity_columns_with_their_number_of_values(tmp_path, generated_csv):
+    source = pd.read_csv(generated_csv)
+    export = tmp_path / "export.csv"
+    source.rename(columns={"device_id": "browser"}).to_csv(export, index=False)
+    result = fraudctl("check-data", export, *MAPPED, "--entity", "browser")
+    assert result.returncode == 0, result.stderr
+    assert "entity browser" in result.stdout
+    assert f"{source['device_id'].nunique():,} values" in result.stdout
+
+
+def test_an_entity_that_is_also_a_mapped_column_is_one_line_and_a_non_zero_exit(generated_csv):
+    result = fraudctl("check-data", generated_csv, *MAPPED, "--entity", "customer_id")
+    assert result.returncode != 0
+    assert "--entity customer_id: the column is already mapped to customer_id" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_absent_entity_column_is_one_line_and_a_non_zero_exit(generated_csv):
+    result = fraudctl("check-data", generated_csv, *MAPPED, "--entity", "ip_address")
+    assert result.returncode != 0
+    assert "--entity column(s) not in the file: ip_address" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -317,3 +317,40 @@ def test_the_summary_counts_rows_frauds_span_customers_and_patterns(tmp_path, ge
     assert 29 < summary["span_days"] <= 30
     assert sum(summary["patterns"].values()) == 3_000
     assert set(summary["patterns"]) == set(generated[PATTERN])
+
+
+def test_entity_columns_are_kept_as_text_with_empty_values_missing(bank_export):
+    mapping = ColumnMapping(BANK_MAPPING, "s", entities=("product",))
+    dataset = load_dataset(bank_export, mapping=mapping)
+    assert dataset.entities == ("product",)
+    assert dataset.pass_through == {}
+    assert set(dataset.frame["product"]) == {"W", "C"}
+
+
+def test_an_entity_column_absent_from_the_file_is_named(bank_export):
+    mapping = ColumnMapping(BANK_MAPPING, "s", entities=("ip_address",))
+    with pytest.raises(DataError, match=r"--entity column\(s\) not in the file: ip_address\."):
+        load_dataset(bank_export, mapping=mapping)
+
+
+@pytest.mark.parametrize(
+    ("features", "entities", "problem"),
+    [
+        ((), ("card",), "--entity card: the column is already mapped to customer_id"),
+        (("product",), ("product",), "--entity product: the column is also a --feature"),
+        ((), ("merchant_id",), "--entity merchant_id: the name is one of our own fields"),
+        ((), ("merchant",), "--entity merchant: the name is one of our own fields or entities"),
+        ((), ("product", "product"), "--entity: given more than once: product"),
+    ],
+)
+def test_an_entity_that_clashes_with_the_mapping_is_refused(features, entities, problem):
+    with pytest.raises(DataError, match=problem):
+        ColumnMapping(BANK_MAPPING, "s", features=features, entities=entities)
+
+
+def test_a_yaml_mapping_lists_its_entities(tmp_path):
+    path = tmp_path / "mapping.yaml"
+    lines = [f"  {field}: {column}" for field, column in BANK_MAPPING.items()]
+    path.write_text("columns:\n" + "\n".join(lines) + "\nentities: [product]\n")
+    mapping = ColumnMapping.from_yaml(path).updated(ColumnMapping(entities=("bin",)))
+    assert mapping.entities == ("product", "bin")
