@@ -38,6 +38,8 @@ def trained(
                 frame["is_fraud"] * 2.0 + rng.random(len(frame)),
             ),
             "product": rng.choice(["W", "C", "H", "R"], size=len(frame)),
+            # a key column named as an entity: its history becomes features
+            "ip": rng.choice([f"10.0.0.{i}" for i in range(50)], size=len(frame)),
         }
     )
     path = tmp_path_factory.mktemp("mapped") / "export.csv"
@@ -45,6 +47,7 @@ def trained(
     mapping = ColumnMapping(
         {"customer_id": "card", "timestamp": "ts", "amount": "eur", "is_fraud": "cb"},
         features=("issuer_score", "product"),
+        entities=("ip",),
     )
     return run_training(
         TrainingConfig(
@@ -76,11 +79,15 @@ def test_the_history_feature_definition_is_data_in_the_bundle_and_mlflow(
     params = local_tracking.client().get_run(trained.run_id).data.params
     definition = json.loads(params["feature_definition"])
     assert definition == bundle.metadata()["feature_definition"]
-    merchant, pair = definition["entities"]
-    assert merchant["columns"] == ["merchant_id"]
-    assert pair["columns"] == ["customer_id", "merchant_id"]
-    assert merchant["windows"] == ["1h", "24h", "7d", "30d"]
+    by_name = {entity["entity"]: entity for entity in definition["entities"]}
+    assert list(by_name) == ["merchant", "card_merchant", "card", "ip"]
+    assert by_name["merchant"]["columns"] == ["merchant_id"]
+    assert by_name["card_merchant"]["columns"] == ["customer_id", "merchant_id"]
+    assert [w["name"] for w in by_name["merchant"]["windows"]] == ["1h", "24h", "7d", "30d"]
+    assert by_name["merchant"]["distinct"] == ["customer_id"]
+    assert by_name["ip"]["columns"] == ["ip"]
     assert "merchant_txn_count_30d" in bundle.feature_names
+    assert "ip_distinct_customer_id_24h" in bundle.feature_names
 
 
 def test_a_strong_pass_through_column_lifts_the_test_metrics(trained: TrainingResult) -> None:
