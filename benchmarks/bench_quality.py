@@ -66,6 +66,11 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "card x merchant history": tuple(
         n for n in TRANSACTION_FEATURES if n.startswith("card_merchant_")
     ),
+    "card spread (std, max, distinct merchants)": tuple(
+        n
+        for n in TRANSACTION_FEATURES
+        if n.startswith("card_") and not n.startswith("card_merchant_")
+    ),
 }
 
 
