@@ -60,7 +60,8 @@ def replay(
     batch: int = 64,
 ) -> np.ndarray:
     """Every row's online features: labels whose arrival time is <= a row's time are applied
-    before it (a label due exactly when a row is scored counts for it), then rows are scored in batches of at most ``batch`` up to the next label."""
+    before it (a label due exactly when a row is scored counts for it), then rows are scored
+    in batches of at most ``batch`` up to the next label."""
     ts = timestamp_ms(frame["timestamp"])
     rows = [
         RiskObservation(

@@ -33,6 +33,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from fraud_training.choices import (
+    DEFAULT_RISK_LABEL_DELAY_DAYS,
+    DEFAULT_RISK_SMOOTHING,
+    DEFAULT_RISK_WINDOWS,
+)
 from fraud_training.errors import FraudOpsError
 from fraud_training.lazy_module import LazyModule
 
@@ -45,11 +50,6 @@ DAY_MS = 86_400_000
 #: Joins the values of an entity keyed by several columns; a missing value is the empty string.
 KEY_SEPARATOR = "|"
 MISSING_KEY = ""
-DEFAULT_LABEL_DELAY_DAYS = 7.0
-DEFAULT_WINDOWS: tuple[str, ...] = ("1d", "7d", "30d")
-#: Pseudo-transactions at the prior rate: an entity with 10 delayed transactions is halfway
-#: between its own rate and the prior.
-DEFAULT_SMOOTHING = 10.0
 CARD_FEATURE = "card_confirmed_compromised"
 _UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": DAY_MS}
 #: Longest delay or window accepted: one year.
@@ -66,7 +66,7 @@ class RiskEntity:
 
     def key_of(self, values: Sequence[Any]) -> str:
         """One transaction's key from its values of :attr:`columns` (online)."""
-        return KEY_SEPARATOR.join(_key_text(value) for value in values)
+        return KEY_SEPARATOR.join(key_text(value) for value in values)
 
     def keys(self, frame: pd.DataFrame) -> np.ndarray:
         """Every row's key, as :meth:`key_of` makes it (offline)."""
@@ -76,7 +76,8 @@ class RiskEntity:
         return keys.to_numpy()
 
 
-def _key_text(value: Any) -> str:
+def key_text(value: Any) -> str:
+    """A key value as text, the same on both paths (a missing value is the empty string)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return MISSING_KEY
     return str(value)
@@ -112,11 +113,11 @@ class RiskFeatures:
     """The risk features' definition as data (windows, delay, smoothing, entities, card column)
     plus the one value fitted on training labels, the prior fraud rate."""
 
-    label_delay_ms: int = int(DEFAULT_LABEL_DELAY_DAYS * DAY_MS)
+    label_delay_ms: int = int(DEFAULT_RISK_LABEL_DELAY_DAYS * DAY_MS)
     windows_ms: tuple[tuple[str, int], ...] = tuple(
-        parse_window(w, "windows") for w in DEFAULT_WINDOWS
+        parse_window(w, "windows") for w in DEFAULT_RISK_WINDOWS
     )
-    smoothing: float = DEFAULT_SMOOTHING
+    smoothing: float = DEFAULT_RISK_SMOOTHING
     entities: tuple[RiskEntity, ...] = (MERCHANT,)
     card_column: str = "customer_id"
     #: Fraud rate of the training rows; NaN until :meth:`fitted`.
@@ -125,9 +126,9 @@ class RiskFeatures:
     @classmethod
     def configured(
         cls,
-        label_delay_days: float = DEFAULT_LABEL_DELAY_DAYS,
-        windows: Sequence[str] = DEFAULT_WINDOWS,
-        smoothing: float = DEFAULT_SMOOTHING,
+        label_delay_days: float = DEFAULT_RISK_LABEL_DELAY_DAYS,
+        windows: Sequence[str] = DEFAULT_RISK_WINDOWS,
+        smoothing: float = DEFAULT_RISK_SMOOTHING,
         entities: Sequence[RiskEntity] = (MERCHANT,),
         option_prefix: str = "--risk-",
     ) -> RiskFeatures:

@@ -111,6 +111,7 @@ def serving_manifest(bundle: ModelBundle) -> dict[str, Any]:
         "metrics": {name: float(value) for name, value in bundle.metrics.items()},
         "input_schema": bundle.input_schema(),
         "inputs": [asdict(column) for column in bundle.inputs.columns],
+        "risk": bundle.risk.describe() if bundle.risk is not None else None,
         "reference_profile": bundle.reference_profile,
         "score_profile": bundle.score_profile,
         "model": MODEL_FILE,
