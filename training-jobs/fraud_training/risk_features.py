@@ -235,14 +235,21 @@ class RiskFeatures:
             key = codes * span + (ts - t0)
             order = np.argsort(key, kind="stable")
             sorted_key = key[order]
+            unsort = np.empty(n, dtype=np.int64)
+            unsort[order] = np.arange(n, dtype=np.int64)
             frauds = np.concatenate(([0], np.cumsum(labels[order])))
-            upper = np.searchsorted(sorted_key, key - self.label_delay_ms, side="right")
+            # queries in sorted order: a binary search per row that walks memory in order
+            upper = np.searchsorted(sorted_key, sorted_key - self.label_delay_ms, side="right")
             for suffix, width in self.windows_ms:
-                lower = np.searchsorted(sorted_key, key - self.label_delay_ms - width, side="right")
-                out[f"{entity.name}:delayed_count_{suffix}"] = (upper - lower).astype(np.float64)
+                lower = np.searchsorted(
+                    sorted_key, sorted_key - (self.label_delay_ms + width), side="right"
+                )
+                out[f"{entity.name}:delayed_count_{suffix}"] = (upper - lower).astype(np.float64)[
+                    unsort
+                ]
                 out[f"{entity.name}:delayed_frauds_{suffix}"] = (
                     frauds[upper] - frauds[lower]
-                ).astype(np.float64)
+                ).astype(np.float64)[unsort]
         card_index, cards = pd.factorize(_column_text(frame[self.card_column]).to_numpy())
         first = np.full(len(cards), np.inf)
         fraud_rows = np.flatnonzero(labels == 1)
