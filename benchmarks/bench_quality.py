@@ -10,7 +10,8 @@ any mapped CSV given with ``--data/--map/--feature``), on the same latest-20 % t
   on the raw columns only: every numeric field and pass-through column as given, the timestamp as
   epoch seconds, every text column as integer codes; trained on every row before the test period;
 * **without <family>** — the default pipeline with one family of features removed (synthetic
-  data only: the families are those of the transactions feature set).
+  data only: the families are those of the transactions feature set, the label-aware risk
+  features, and all merchant-side features together).
 
 Prints PR-AUC, ROC-AUC and (where there are cards) card precision@100 per day. Not part of
 ``make test``::
@@ -36,6 +37,7 @@ from fraud_training.evaluation import card_precision_at_k
 from fraud_training.features import TRANSACTION_FEATURES, timestamp_ms
 from fraud_training.generator import GeneratorConfig, generate_transactions, write_transactions
 from fraud_training.loaders import Dataset, load_dataset
+from fraud_training.risk_features import RiskFeatures
 from fraud_training.schema import LABEL, PATTERN
 from fraud_training.splits import time_holdout
 from fraud_training.train import fit_and_score, model_inputs
@@ -47,6 +49,8 @@ from xgboost import XGBClassifier
 console = Console()
 ULB_FILE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "creditcard.csv.gz"
 ULB_FALLBACK = Path("/work/shared/data/creditcard.csv.gz")
+#: The label-aware risk features of the default definition (merchant rates, compromised card).
+RISK_FEATURES = RiskFeatures().feature_names
 #: Feature families of the transactions feature set, by the names they own.
 FAMILIES: dict[str, tuple[str, ...]] = {
     "customer windows": (
@@ -70,6 +74,11 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         n
         for n in TRANSACTION_FEATURES
         if n.startswith("card_") and not n.startswith("card_merchant_")
+    ),
+    "risk (delayed labels)": RISK_FEATURES,
+    "merchant-side (history + risk)": (
+        *(n for n in TRANSACTION_FEATURES if n.startswith("merchant_")),
+        *RISK_FEATURES,
     ),
 }
 
@@ -120,7 +129,7 @@ def default_model(
     dataset: Dataset, config: TrainingConfig, drop: tuple[str, ...] = ()
 ) -> tuple[np.ndarray, np.ndarray]:
     """Test rows and scores of the default training pipeline, without the ``drop`` features."""
-    features, names, _ = model_inputs(config, dataset)
+    features, names, _, _ = model_inputs(config, dataset)
     keep = [i for i, name in enumerate(names) if name not in drop]
     labels = dataset.frame[LABEL].to_numpy(np.int64)
     fitted = fit_and_score(

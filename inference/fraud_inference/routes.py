@@ -17,6 +17,7 @@ from starlette.responses import Response
 from fraud_inference.audit.feedback import AuditUnavailable, ConflictingLabel, UnknownTransaction
 from fraud_inference.model_source import registered_name, registered_uri
 from fraud_inference.model_store import ServedModel
+from fraud_inference.online_risk import LabelOutcome
 from fraud_inference.responses import JSON, ClientError, json_response
 from fraud_inference.schemas import (
     BatchPrediction,
@@ -210,6 +211,7 @@ async def feedback(body: FeedbackRequest, request: Request) -> Response:
         raise ClientError(503, str(error), {"Retry-After": "5"}) from None
     if stored.created:
         parts.metrics.label_received(stored)
+    risk_state = await _apply_to_risk_state(parts, stored.transaction_id, stored.is_fraud)
     receipt = {
         "feedback_id": stored.feedback_id,
         "transaction_id": stored.transaction_id,
@@ -217,8 +219,22 @@ async def feedback(body: FeedbackRequest, request: Request) -> Response:
         "created": stored.created,
         "model_version": stored.prediction.model_version,
         "decision": stored.prediction.decision,
+        "risk_state": risk_state,
     }
     return json_response(receipt, 201 if stored.created else 200)
+
+
+async def _apply_to_risk_state(parts: Services, transaction_id: str, is_fraud: bool) -> str | None:
+    """Apply a stored label to the online risk state (``None`` without Redis). Applying is
+    idempotent, so a repeated feedback also repairs a state that was unreachable the first
+    time."""
+    if parts.risk is None:
+        return None
+    if not is_fraud:
+        return LabelOutcome.NOT_A_FRAUD.value
+    current = parts.store.current
+    spec = current.bundle.risk if current is not None else None
+    return (await parts.risk.apply_label(spec, transaction_id)).value
 
 
 @router.get("/model", response_model=ModelInfo, responses=ERRORS, tags=["model"])

@@ -176,6 +176,14 @@ class FeedbackReceipt(BaseModel):
     )
     model_version: str = Field(description="The model version that scored the transaction.")
     decision: Decision = Field(description="The decision that was served.")
+    risk_state: str | None = Field(
+        default=None,
+        description=(
+            "What the label did to the online risk features: applied, already_applied, "
+            "not_a_fraud, unknown_transaction (not scored within the state's TTL) or unavailable "
+            "(Redis down: send the feedback again later); null without Redis."
+        ),
+    )
 
 
 class ReloadRequest(BaseModel):

@@ -25,10 +25,12 @@ from fraud_training.features import (
     derive_features,
     raw_inputs_from_columns,
 )
+from fraud_training.risk_features import RiskFeatures, key_text
 
 from fraud_inference.explain import top_contributions
 from fraud_inference.metrics import ServiceMetrics
 from fraud_inference.model_store import ServedModel
+from fraud_inference.online_risk import OnlineRisk, RiskObservation
 from fraud_inference.online_state import Observation, OnlineState
 from fraud_inference.responses import ClientError
 from fraud_inference.serving_bundle import ServableBundle
@@ -92,6 +94,24 @@ def raw_fields(
     return raw, observations
 
 
+def risk_observations(
+    risk: RiskFeatures, rows: Sequence[Any], ts_ms: np.ndarray
+) -> list[RiskObservation]:
+    """What the risk state records of each row: its time, card and entity keys."""
+    return [
+        RiskObservation(
+            transaction_id=row.transaction_id,
+            ts_ms=int(ts_ms[i]),
+            card=key_text(_field_value(row, risk.card_column)),
+            entities=tuple(
+                entity.key_of([_field_value(row, column) for column in entity.columns])
+                for entity in risk.entities
+            ),
+        )
+        for i, row in enumerate(rows)
+    ]
+
+
 def pass_through_inputs(bundle: ServableBundle, rows: Sequence[Any]) -> np.ndarray:
     """The model's pass-through inputs from the requests' fields (``model_extra`` for the
     user's own columns); a field a request leaves out is missing to the model. A value that
@@ -143,10 +163,17 @@ def no_history(
 class Scorer:
     """Scores raw transactions with the model it is handed, reading and updating online state."""
 
-    def __init__(self, online: OnlineState | None, metrics: ServiceMetrics, top_k: int) -> None:
+    def __init__(
+        self,
+        online: OnlineState | None,
+        metrics: ServiceMetrics,
+        top_k: int,
+        risk: OnlineRisk | None = None,
+    ) -> None:
         self._online = online
         self._metrics = metrics
         self._top_k = top_k
+        self._risk = risk
 
     async def score(self, model: ServedModel, rows: Sequence[Any], explain: bool) -> Scores:
         """Features, probabilities, decisions and (if ``explain``) top contributions of ``rows``."""
@@ -158,12 +185,22 @@ class Scorer:
             )
         entities = model_entities(bundle)
         raw, observations = raw_fields(rows, entities)
-        aggregates = await self._online.observe(observations, entities) if self._online else None
-        degraded = aggregates is None
+        risk = bundle.risk
+        # one after the other: on a busy 2-core machine two overlapping round trips through
+        # asyncio.gather measured slower (p50 4.7 ms vs 2.7 ms) than two in sequence
+        aggregates = await self._history(observations, entities)
+        risk_counts = None
+        if risk is not None:
+            risk_counts = await self._risk_counts(risk, risk_observations(risk, rows, raw["ts_ms"]))
+        degraded = aggregates is None or (risk is not None and risk_counts is None)
+        if degraded:
+            self._metrics.features_degraded.inc(len(rows))
         if aggregates is None:
             aggregates = no_history(len(rows), entities)
-            self._metrics.features_degraded.inc(len(rows))
         features = derive_features(raw, aggregates, bundle.inputs.entities)
+        if risk is not None:
+            counts = risk.no_history(len(rows)) if risk_counts is None else risk_counts
+            features = np.column_stack([features, risk.derive(raw["ts_ms"], counts)])
         if bundle.inputs.columns:
             features = np.column_stack([features, pass_through_inputs(bundle, rows)])
         probabilities = model.predictor.probability(features)
@@ -173,3 +210,13 @@ class Scorer:
             contributions = model.explainer.contributions(features)
             top = top_contributions(contributions, features, bundle.feature_names, self._top_k)
         return Scores(features, probabilities, decisions, top, degraded)
+
+    async def _history(
+        self, observations: list[Observation], entities: Sequence[EntityHistory]
+    ) -> dict[str, np.ndarray] | None:
+        return await self._online.observe(observations, entities) if self._online else None
+
+    async def _risk_counts(
+        self, risk: RiskFeatures, rows: list[RiskObservation]
+    ) -> dict[str, np.ndarray] | None:
+        return await self._risk.observe(risk, rows) if self._risk else None

@@ -25,6 +25,7 @@ from fraud_inference.audit.spool import AuditSpool
 from fraud_inference.audit.writer import AuditWriter
 from fraud_inference.metrics import ServiceMetrics
 from fraud_inference.model_store import ModelStore, ServedModel
+from fraud_inference.online_risk import OnlineRisk
 from fraud_inference.online_state import OnlineState
 from fraud_inference.runtime import freeze_heap
 from fraud_inference.scoring import Scorer, Scores
@@ -49,6 +50,8 @@ class Services:
     online: OnlineState | None
     audit: AuditWriter | None
     feedback: FeedbackStore | None
+    #: The risk features' state (scored transactions, confirmed frauds), beside ``online``.
+    risk: OnlineRisk | None = None
     _initial_load: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -57,6 +60,16 @@ class Services:
         metrics = ServiceMetrics()
         online = (
             OnlineState(
+                settings.redis_url,
+                settings.redis_timeout_s,
+                settings.online_state_ttl_days,
+                namespace=settings.model_name,
+            )
+            if settings.redis_url
+            else None
+        )
+        risk = (
+            OnlineRisk(
                 settings.redis_url,
                 settings.redis_timeout_s,
                 settings.online_state_ttl_days,
@@ -83,10 +96,11 @@ class Services:
             settings=settings,
             metrics=metrics,
             store=ModelStore(settings.tracking_uri, settings.explain_method, settings.predictor),
-            scorer=Scorer(online, metrics, settings.top_k_features),
+            scorer=Scorer(online, metrics, settings.top_k_features, risk),
             online=online,
             audit=audit,
             feedback=feedback,
+            risk=risk,
         )
 
     async def start(self) -> None:
@@ -114,6 +128,8 @@ class Services:
             await self.feedback.close()
         if self.online is not None:
             await self.online.close()
+        if self.risk is not None:
+            await self.risk.close()
 
     async def load(self, uri: str) -> ServedModel:
         """Load and swap in a model, recording the outcome in the metrics."""

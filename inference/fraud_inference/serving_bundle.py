@@ -24,6 +24,7 @@ from fraud_training.bundle_layout import BUNDLE_FILE, SERVING_FOLDER
 from fraud_training.decisions import Thresholds
 from fraud_training.errors import RegistryError
 from fraud_training.features import EntityHistory, FeatureInputs, PassThroughFeature
+from fraud_training.risk_features import RiskFeatures
 
 #: The payload formats this service reads (see ``fraud_training.serving_payload``).
 READABLE_FORMATS = (1,)
@@ -40,6 +41,7 @@ class ServableBundle(Protocol):
     thresholds: Thresholds
     metrics: dict[str, float]
     inputs: FeatureInputs
+    risk: RiskFeatures | None
 
     @property
     def feature_names(self) -> tuple[str, ...]: ...
@@ -59,6 +61,7 @@ class ServingBundle:
     inputs: FeatureInputs = field(default_factory=FeatureInputs)
     schema: dict[str, Any] = field(default_factory=dict)
     reference_profile: dict[str, Any] = field(default_factory=dict)
+    risk: RiskFeatures | None = None
 
     def input_schema(self) -> dict[str, Any]:
         """What a raw transaction must and may carry for this model (as the bundle said)."""
@@ -105,6 +108,7 @@ class ServingBundle:
             ),
             schema=manifest.get("input_schema", {}),
             reference_profile=manifest.get("reference_profile", {}),
+            risk=RiskFeatures.from_description(manifest["risk"]) if manifest.get("risk") else None,
         )
 
 

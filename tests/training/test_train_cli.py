@@ -106,6 +106,23 @@ def test_train_refuses_an_unknown_hyperparameter_by_name(
     assert "'max_dept' is not a parameter" in outcome.err
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--risk-label-delay-days", "0", "--risk-label-delay-days: must be > 0"),
+        ("--risk-window", "7x", "--risk-window: '7x' is not a window"),
+        ("--risk-smoothing", "-1", "--risk-smoothing: must be a number >= 0"),
+    ],
+)
+def test_train_refuses_a_bad_risk_feature_option_in_one_line(
+    fraudctl: Callable[..., Outcome], transactions_file: Path, option: str, value: str, message: str
+) -> None:
+    outcome = fraudctl("train", str(transactions_file), option, value)
+    assert outcome.code == 2
+    assert message in outcome.err
+    assert "Traceback" not in outcome.err
+
+
 def test_train_refuses_a_missing_file(fraudctl: Callable[..., Outcome], tmp_path: Path) -> None:
     outcome = fraudctl("train", str(tmp_path / "nothing.csv"))
     assert outcome.code == 2

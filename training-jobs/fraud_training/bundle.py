@@ -27,6 +27,7 @@ from fraud_training.bundle_layout import BUNDLE_FILE, METADATA_FILE, MLFLOW_ARTI
 from fraud_training.decisions import DECISIONS as DECISIONS
 from fraud_training.decisions import Thresholds
 from fraud_training.features import FEATURE_SETS, FeatureInputs, feature_definition
+from fraud_training.risk_features import RiskFeatures
 from fraud_training.schema import OPTIONAL_FIELDS, REQUIRED_FIELDS
 
 __all__ = [
@@ -63,11 +64,15 @@ class ModelBundle:
     lineage: dict[str, Any] = field(default_factory=dict)
     #: The user's own columns the model takes, with their fitted encodings.
     inputs: FeatureInputs = field(default_factory=FeatureInputs)
+    #: The label-aware risk features (with their fitted prior), or None for a model without.
+    risk: RiskFeatures | None = None
 
     @property
     def feature_names(self) -> tuple[str, ...]:
-        """Column order of the matrices the estimator takes: the feature set's, then inputs'."""
-        return FEATURE_SETS[self.feature_set].names + self.inputs.names
+        """Column order of the matrices the estimator takes: the feature set's, the risk
+        features', then the inputs'."""
+        risk = self.risk.feature_names if self.risk is not None else ()
+        return FEATURE_SETS[self.feature_set].names + risk + self.inputs.names
 
     def input_schema(self) -> dict[str, Any]:
         """What a raw transaction must and may carry for this model: the serving contract.
@@ -109,10 +114,14 @@ class ModelBundle:
 
     def feature_definition(self) -> dict[str, Any]:
         """The history features this model's feature set computes, as data (empty for a set
-        without histories), so a reader of the bundle sees which entities and windows it uses."""
+        without histories), so a reader of the bundle sees which entities and windows it uses;
+        ``risk`` holds the risk features' definition (delay, windows, smoothing, prior)."""
         if self.feature_set != "transactions":
             return {}
-        return feature_definition(self.inputs.entities)
+        definition = feature_definition(self.inputs.entities)
+        if self.risk is not None:
+            definition = {**definition, "risk": self.risk.describe()}
+        return definition
 
     def metadata(self) -> dict[str, Any]:
         """The human-readable part of the bundle (written beside the pickle)."""

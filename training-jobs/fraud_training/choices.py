@@ -28,6 +28,13 @@ DEFAULT_TEST_FRACTION = 0.2
 DEFAULT_VALIDATION_FRACTION = 0.1
 #: Days before the test period whose labels are left out of training (0: no gap).
 DEFAULT_LABEL_DELAY_DAYS = 0.0
+#: Risk features: a label counts once its transaction is this old (chargebacks take days to
+#: weeks). Not the split gap above: that one decides which rows the model trains on.
+DEFAULT_RISK_LABEL_DELAY_DAYS = 7.0
+#: Risk features: windows of the delayed period, as m/h/d durations.
+DEFAULT_RISK_WINDOWS: tuple[str, ...] = ("1d", "7d", "30d")
+#: Risk features: pseudo-transactions at the prior fraud rate added to every entity's count.
+DEFAULT_RISK_SMOOTHING = 10.0
 #: Card precision@k: the k highest-scored cards of each test day.
 DEFAULT_CARD_PRECISION_K = 100
 DEFAULT_FOLDS = 5

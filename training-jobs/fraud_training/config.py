@@ -22,12 +22,16 @@ from fraud_training.choices import (
     DEFAULT_LABEL_DELAY_DAYS,
     DEFAULT_MODEL_NAME,
     DEFAULT_REVIEW_FEE,
+    DEFAULT_RISK_LABEL_DELAY_DAYS,
+    DEFAULT_RISK_SMOOTHING,
+    DEFAULT_RISK_WINDOWS,
     DEFAULT_TEST_FRACTION,
     DEFAULT_VALIDATION_FRACTION,
     IMBALANCE_STRATEGIES,
 )
 from fraud_training.errors import FraudOpsError
 from fraud_training.loaders import ColumnMapping
+from fraud_training.risk_features import MERCHANT, RiskEntity, RiskFeatures
 from fraud_training.splits import SPLIT_STRATEGIES
 
 
@@ -53,6 +57,12 @@ class TrainingConfig:
     data_format: str = "auto"
     seed: int = 0
     summary_out: Path | None = None
+    #: Risk features (transactions feature set): how old a transaction must be before its label
+    #: counts, the windows of that delayed period, the smoothing toward the prior, the entities.
+    risk_label_delay_days: float = DEFAULT_RISK_LABEL_DELAY_DAYS
+    risk_windows: tuple[str, ...] = DEFAULT_RISK_WINDOWS
+    risk_smoothing: float = DEFAULT_RISK_SMOOTHING
+    risk_entities: tuple[RiskEntity, ...] = (MERCHANT,)
 
     def __post_init__(self) -> None:
         choices = {
@@ -87,6 +97,13 @@ class TrainingConfig:
         if not self.model_name.strip():
             raise FraudOpsError("--model-name: must not be empty")
         check_hyperparameters(self.algorithm, self.imbalance, self.hyperparameters)
+        self.risk_definition()
+
+    def risk_definition(self) -> RiskFeatures:
+        """The risk features as configured (checked; the prior is fitted at training)."""
+        return RiskFeatures.configured(
+            self.risk_label_delay_days, self.risk_windows, self.risk_smoothing, self.risk_entities
+        )
 
     def run_params(self) -> dict[str, Any]:
         """The options that shaped the run, as MLflow parameters."""
@@ -97,6 +114,9 @@ class TrainingConfig:
             "review_fee": self.review_fee,
             "decline_precision": self.decline_precision,
             "seed": self.seed,
+            "risk_label_delay_days": self.risk_label_delay_days,
+            "risk_windows": ",".join(self.risk_windows),
+            "risk_smoothing": self.risk_smoothing,
         }
         if self.split == "time":
             params["test_fraction"] = self.test_fraction

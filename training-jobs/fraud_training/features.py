@@ -556,10 +556,17 @@ class FeatureInputs:
     @property
     def names(self) -> tuple[str, ...]:
         """Model input names, in matrix order: the entities' features, then the columns'."""
-        return (
-            *(name for entity in self.entities for name in entity.feature_names),
-            *(name for column in self.columns for name in column.feature_names),
-        )
+        return self.entity_names + self.column_names
+
+    @property
+    def entity_names(self) -> tuple[str, ...]:
+        """The user-named entities' feature names, in matrix order."""
+        return tuple(name for entity in self.entities for name in entity.feature_names)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """The pass-through columns' feature names, in matrix order."""
+        return tuple(name for column in self.columns for name in column.feature_names)
 
     @property
     def raw_columns(self) -> tuple[str, ...]:

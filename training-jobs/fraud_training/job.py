@@ -28,6 +28,11 @@ from typing import Any
 from mlflow.tracking import MlflowClient
 
 from fraud_training import version_tags
+from fraud_training.choices import (
+    DEFAULT_RISK_LABEL_DELAY_DAYS,
+    DEFAULT_RISK_SMOOTHING,
+    DEFAULT_RISK_WINDOWS,
+)
 from fraud_training.config import TrainingConfig
 from fraud_training.errors import FraudOpsError
 from fraud_training.generator.config import GeneratorConfig
@@ -67,6 +72,7 @@ def data_path(data: Mapping[str, Any], scratch: Path) -> Path:
 def training_config(spec: Mapping[str, Any], data: Path) -> TrainingConfig:
     """The FraudModel's training, registry and data-format fields as a :class:`TrainingConfig`."""
     training, split = spec.get("training", {}), spec.get("training", {}).get("split", {})
+    risk = training.get("riskFeatures", {})
     mapping = spec["data"].get("columnMapping")
     return TrainingConfig(
         data=data,
@@ -81,6 +87,9 @@ def training_config(spec: Mapping[str, Any], data: Path) -> TrainingConfig:
         tracking_uri=spec["registry"].get("trackingUri") or os.environ.get("MLFLOW_TRACKING_URI"),
         mapping=ColumnMapping(dict(mapping)) if mapping else None,
         data_format=spec["data"].get("format", "auto"),
+        risk_label_delay_days=float(risk.get("labelDelayDays", DEFAULT_RISK_LABEL_DELAY_DAYS)),
+        risk_windows=tuple(risk.get("windows", DEFAULT_RISK_WINDOWS)),
+        risk_smoothing=float(risk.get("smoothing", DEFAULT_RISK_SMOOTHING)),
     )
 
 

@@ -113,6 +113,7 @@ def serving_manifest(bundle: ModelBundle) -> dict[str, Any]:
         "inputs": [asdict(column) for column in bundle.inputs.columns],
         # the user-named entities: serving keeps their histories as training computed them
         "entities": [entity.describe() for entity in bundle.inputs.entities],
+        "risk": bundle.risk.describe() if bundle.risk is not None else None,
         "reference_profile": bundle.reference_profile,
         "score_profile": bundle.score_profile,
         "model": MODEL_FILE,

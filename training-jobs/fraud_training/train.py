@@ -33,6 +33,7 @@ from fraud_training.holdout import HoldOut, holdout_rows
 from fraud_training.loaders import Dataset, load_dataset
 from fraud_training.plots import evaluation_plots
 from fraud_training.profile import feature_profile, reference_profile
+from fraud_training.risk_features import RiskFeatures
 from fraud_training.schema import LABEL
 from fraud_training.splits import Split, stratified_kfold, time_holdout, time_split
 from fraud_training.tracking import log_training_run, mlflow_errors, tracking_target
@@ -101,7 +102,7 @@ def run_training(
     step(f"building {dataset.feature_set} features for {len(dataset.frame):,} rows")
     labels = dataset.frame[LABEL].to_numpy(np.int64)
     amounts = dataset.frame["amount"].to_numpy(np.float64)
-    features, feature_names, inputs = model_inputs(config, dataset)
+    features, feature_names, inputs, risk = model_inputs(config, dataset)
     step(f"fitting {config.algorithm} ({config.split} split)")
     fitted = fit_and_score(config, features, labels, timestamp_ms(dataset.frame["timestamp"]))
     step("choosing thresholds on the validation rows, measuring on the test rows")
@@ -141,6 +142,7 @@ def run_training(
         params=learner_params(fitted.estimator),
         lineage=lineage,
         inputs=inputs,
+        risk=risk,
     )
     holdout = HoldOut(
         feature_names=feature_names,
@@ -205,20 +207,34 @@ def run_training(
 
 def model_inputs(
     config: TrainingConfig, dataset: Dataset
-) -> tuple[np.ndarray, tuple[str, ...], FeatureInputs]:
-    """The feature matrix, its column names and the fitted pass-through inputs of a data set."""
+) -> tuple[np.ndarray, tuple[str, ...], FeatureInputs, RiskFeatures | None]:
+    """The feature matrix, its column names, the fitted pass-through inputs and the fitted
+    risk features (transactions feature set only; None otherwise) of a data set.
+
+    The risk features read every row's label, but a row only sees labels of transactions at
+    least the risk label delay older than itself (see :mod:`fraud_training.risk_features`);
+    their prior is the fraud rate of the rows before the test period.
+    """
     labels = dataset.frame[LABEL].to_numpy(np.int64)
     feature_set = FEATURE_SETS[dataset.feature_set]
-    inputs = FeatureInputs.fit(
-        dataset.frame,
-        dataset.pass_through,
-        encoding_rows(config, dataset, labels),
-        dataset.entities,
-    )
-    features = feature_set.build(dataset.frame, inputs.entities)
+    fit_rows = encoding_rows(config, dataset, labels)
+    inputs = FeatureInputs.fit(dataset.frame, dataset.pass_through, fit_rows, dataset.entities)
+    risk = None
+    # The serving order: the feature set's and the user entities' features, the risk features,
+    # then the pass-through columns.
+    parts = [feature_set.build(dataset.frame, inputs.entities)]
+    if dataset.feature_set == "transactions":
+        risk = config.risk_definition().fitted(labels[fit_rows])
+        parts.append(risk.build(dataset.frame, labels))
     if inputs.columns:
-        features = np.column_stack([features, inputs.encode(dataset.frame, len(dataset.frame))])
-    return features, feature_set.names + inputs.names, inputs
+        parts.append(inputs.encode(dataset.frame, len(dataset.frame)))
+    names = (
+        feature_set.names
+        + inputs.entity_names
+        + (risk.feature_names if risk else ())
+        + inputs.column_names
+    )
+    return np.column_stack(parts), names, inputs, risk
 
 
 def encoding_rows(config: TrainingConfig, dataset: Dataset, labels: np.ndarray) -> np.ndarray:

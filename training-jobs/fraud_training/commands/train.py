@@ -19,6 +19,9 @@ from fraud_training.choices import (
     DEFAULT_LABEL_DELAY_DAYS,
     DEFAULT_MODEL_NAME,
     DEFAULT_REVIEW_FEE,
+    DEFAULT_RISK_LABEL_DELAY_DAYS,
+    DEFAULT_RISK_SMOOTHING,
+    DEFAULT_RISK_WINDOWS,
     DEFAULT_TEST_FRACTION,
     DEFAULT_VALIDATION_FRACTION,
     FORMATS,
@@ -64,10 +67,36 @@ def train(
     label_delay_days: Annotated[
         float,
         typer.Option(
-            help="Days before the test period whose labels are left out, as production would "
-            "not have them yet (--split time)."
+            help="Split gap: days before the test period whose rows are left out of training, "
+            "as production would not have their labels yet (--split time). Not the risk "
+            "features' delay (--risk-label-delay-days)."
         ),
     ] = DEFAULT_LABEL_DELAY_DAYS,
+    risk_label_delay_days: Annotated[
+        float,
+        typer.Option(
+            help="Risk features: days a transaction must be old before its label counts in "
+            "a merchant's fraud rate or flags its card (> 0), as production learns of frauds "
+            "that late; online, labels come from POST /feedback. Not the split gap "
+            "(--label-delay-days), which only decides the rows a model trains on."
+        ),
+    ] = DEFAULT_RISK_LABEL_DELAY_DAYS,
+    risk_window: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--risk-window",
+            help="Risk features: a window of the delayed period (repeat; whole m, h or d; "
+            f"default {', '.join(DEFAULT_RISK_WINDOWS)}).",
+        ),
+    ] = None,
+    risk_smoothing: Annotated[
+        float,
+        typer.Option(
+            help="Risk features: pseudo-transactions at the training fraud rate added to each "
+            "merchant's delayed count, so a merchant with few transactions is not rated on "
+            "one or two labels (>= 0)."
+        ),
+    ] = DEFAULT_RISK_SMOOTHING,
     param: Annotated[
         list[str] | None,
         typer.Option("--param", help="Hyperparameter key=value (repeatable), e.g. max_depth=4."),
@@ -143,6 +172,9 @@ def train(
         data_format=data_format,
         seed=seed,
         summary_out=summary_out,
+        risk_label_delay_days=risk_label_delay_days,
+        risk_windows=tuple(risk_window) if risk_window else DEFAULT_RISK_WINDOWS,
+        risk_smoothing=risk_smoothing,
     )
     with step_progress() as progress:
         result = run_training(config, progress)
