@@ -38,12 +38,10 @@ from fraud_training.risk_features import RiskFeatures
 from redis.exceptions import NoScriptError, RedisError
 
 from fraud_inference.circuit_breaker import CircuitBreaker
+from fraud_inference.online_state import BREAKER_COOLDOWN_S, DEFAULT_NAMESPACE, KEY_PREFIX
 
 log = logging.getLogger(__name__)
 
-KEY_PREFIX = "fraudops"
-DEFAULT_NAMESPACE = "default"
-BREAKER_COOLDOWN_S = 2.0
 OBSERVE_SCRIPT = files("fraud_inference").joinpath("online_risk.lua").read_text()
 LABEL_SCRIPT = files("fraud_inference").joinpath("online_risk_label.lua").read_text()
 
