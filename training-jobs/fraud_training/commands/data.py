@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from fraud_training.choices import FORMATS
+from fraud_training.commands.column_options import EntityColumns, FeatureColumns
 from fraud_training.errors import DataError
 from fraud_training.schema import LABEL
 
@@ -104,20 +105,8 @@ def check_data(
     data_format: Annotated[
         str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")
     ] = "auto",
-    feature: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--feature", help="A further column of the file to use as a model input (repeat)."
-        ),
-    ] = None,
-    entity: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--entity",
-            help="A key column of the file (e-mail domain, IP, BIN, ...) whose history becomes "
-            "features: counts, amounts and distinct cards per window (repeat).",
-        ),
-    ] = None,
+    feature: FeatureColumns = None,
+    entity: EntityColumns = None,
 ) -> None:
     """Load and validate a data set; print a summary, or every problem and exit non-zero."""
     from fraud_training.loaders import load_dataset

@@ -26,6 +26,7 @@ from fraud_training.choices import (
     DEFAULT_VALIDATION_FRACTION,
     FORMATS,
 )
+from fraud_training.commands.column_options import EntityColumns, FeatureColumns
 
 if TYPE_CHECKING:
     from fraud_training.train import TrainingResult
@@ -124,20 +125,8 @@ def train(
     timestamp_unit: Annotated[
         str | None, typer.Option(help="Mapped timestamps are epoch numbers in s, ms, us or ns.")
     ] = None,
-    feature: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--feature", help="A further column of the file to use as a model input (repeat)."
-        ),
-    ] = None,
-    entity: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--entity",
-            help="A key column of the file (e-mail domain, IP, BIN, ...) whose history becomes "
-            "features: counts, amounts and distinct cards per window (repeat).",
-        ),
-    ] = None,
+    feature: FeatureColumns = None,
+    entity: EntityColumns = None,
     seed: Annotated[int, typer.Option(help="Random seed for the learner, SMOTE and folds.")] = 0,
     summary_out: Annotated[
         Path | None, typer.Option(help="Also write the run summary as JSON to this file.")
