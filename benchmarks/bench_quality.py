@@ -18,7 +18,7 @@ Prints PR-AUC, ROC-AUC and (where there are cards) card precision@100 per day. N
 
     .venv/bin/python benchmarks/bench_quality.py [--rows 200000]
     .venv/bin/python benchmarks/bench_quality.py --data file.csv --map customer_id=card ... \\
-        --feature col1 --feature col2
+        --feature col1 --feature col2 [--entity email_domain] [--risk-entity email_domain]
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from fraud_training.evaluation import card_precision_at_k
 from fraud_training.features import TRANSACTION_FEATURES, timestamp_ms
 from fraud_training.generator import GeneratorConfig, generate_transactions, write_transactions
 from fraud_training.loaders import Dataset, load_dataset
-from fraud_training.risk_features import RiskFeatures
+from fraud_training.risk_features import RiskFeatures, risk_entities
 from fraud_training.schema import LABEL, PATTERN
 from fraud_training.splits import time_holdout
 from fraud_training.train import fit_and_score, model_inputs
@@ -174,14 +174,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", type=Path, help="a mapped CSV or Parquet file to compare on")
     parser.add_argument("--map", action="append", default=[], dest="pairs")
+    parser.add_argument("--mapping", type=Path, help="a YAML column mapping file")
     parser.add_argument("--feature", action="append", default=[])
+    parser.add_argument("--entity", action="append", default=[])
+    parser.add_argument("--risk-entity", action="append", default=[])
     parser.add_argument("--timestamp-unit")
     parser.add_argument("--label-delay-days", type=float, default=0.0)
     parser.add_argument("--skip-ulb", action="store_true")
     args = parser.parse_args()
     sets: list[tuple[str, Path, bool, object]] = []
     if args.data is not None:
-        mapping = mapping_from_options(args.pairs, None, args.timestamp_unit, args.feature)
+        mapping = mapping_from_options(
+            args.pairs, args.mapping, args.timestamp_unit, args.feature, args.entity
+        )
         sets.append((str(args.data), args.data, False, mapping))
     else:
         ulb = ULB_FILE if ULB_FILE.is_file() else ULB_FALLBACK
@@ -196,7 +201,12 @@ def main() -> None:
     for name, path, ablate, mapping in sets:
         dataset = load_dataset(path, mapping=mapping)  # type: ignore[arg-type]
         config = replace(
-            TrainingConfig(data=path, label_delay_days=args.label_delay_days), mapping=mapping
+            TrainingConfig(
+                data=path,
+                label_delay_days=args.label_delay_days,
+                risk_entities=risk_entities(args.risk_entity),
+            ),
+            mapping=mapping,
         )
         console.print(compare(name, dataset, config, ablate))
 

@@ -179,6 +179,38 @@ BAD_SPECS = [
         "data.columnMapping is only used with data.format: mapped",
     ),
     (
+        "mapping-names-an-unknown-field",
+        {
+            **GOOD_SPEC,
+            "data": {"uri": "/data/bank.csv", "format": "mapped", "columnMapping": {"amout": "A"}},
+        },
+        'unknown field "spec.data.columnMapping.amout"',
+    ),
+    (
+        "mapping-column-both-feature-and-entity",
+        {
+            **GOOD_SPEC,
+            "data": {
+                "uri": "/data/bank.csv",
+                "format": "mapped",
+                "columnMapping": {"amount": "AMT", "features": ["ip"], "entities": ["ip"]},
+            },
+        },
+        "a column is either in features or in entities, not both",
+    ),
+    (
+        "mapping-unknown-timestamp-unit",
+        {
+            **GOOD_SPEC,
+            "data": {
+                "uri": "/data/bank.csv",
+                "format": "mapped",
+                "columnMapping": {"amount": "AMT", "timestampUnit": "days"},
+            },
+        },
+        'Unsupported value: "days"',
+    ),
+    (
         "unknown-data-format",
         {**GOOD_SPEC, "data": {"uri": "/data/bank.csv", "format": "excel"}},
         'Unsupported value: "excel"',
@@ -322,6 +354,29 @@ def test_api_server_accepts_a_valid_schedule(
     spec = {**GOOD_SPEC, "retraining": {"schedule": schedule}}
 
     code, output = kubectl_apply(devcluster, namespace, fraud_model(spec, name="scheduled"))
+
+    assert code == 0, output
+
+
+def test_api_server_accepts_a_mapping_with_features_entities_and_risk_entities(
+    devcluster: DevCluster, namespace: str
+) -> None:
+    mapping = {
+        "customer_id": "card1",
+        "timestamp": "TransactionDT",
+        "timestampUnit": "s",
+        "amount": "TransactionAmt",
+        "is_fraud": "isFraud",
+        "features": ["C1", "ProductCD"],
+        "entities": ["P_emaildomain"],
+    }
+    spec = {
+        **GOOD_SPEC,
+        "data": {"uri": "/data/ieee.csv", "format": "mapped", "columnMapping": mapping},
+        "training": {"riskFeatures": {"entities": ["P_emaildomain"]}},
+    }
+
+    code, output = kubectl_apply(devcluster, namespace, fraud_model(spec, name="mapped"))
 
     assert code == 0, output
 

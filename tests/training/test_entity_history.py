@@ -25,11 +25,11 @@ def batch(spec: EntityHistory, rows: list[tuple[str, str, int, int]]) -> pd.Data
     """Aggregates of ``rows`` (shop, card, ts_ms, cents), given in time order."""
     frame = pd.DataFrame(rows, columns=["shop", "card", "ts", "cents"])
     out = spec.aggregates(
-        spec.keys(frame),
+        spec.key_codes(frame),
         frame["ts"].to_numpy(np.int64),
         frame["cents"].to_numpy(np.int64),
         np.arange(len(frame)),
-        spec.members(frame),
+        spec.member_codes(frame),
     )
     return pd.DataFrame(out)
 
@@ -114,7 +114,7 @@ def test_rows_without_a_key_have_no_history_and_add_none() -> None:
     spec = EntityHistory("ip", ("ip",), (("1h", HOUR_MS),))
     frame = pd.DataFrame({"ip": ["a", None, "a", None]})
     agg = spec.aggregates(
-        spec.keys(frame),
+        spec.key_codes(frame),
         T + np.arange(4, dtype=np.int64),
         np.full(4, 100, dtype=np.int64),
         np.arange(4),
@@ -155,3 +155,25 @@ def test_batch_equals_replaying_the_reference_with_ties_edges_and_busy_entities(
         for name, value in state.aggregates(t).items():
             np.testing.assert_equal(got[name].iloc[i], value, err_msg=f"row {i} {name}")
         state.add(t, cents, {"card": card})
+
+
+def test_composite_keys_with_the_separator_in_a_value_stay_apart() -> None:
+    spec = EntityHistory("pair", ("a", "b"), (("1h", HOUR_MS),))
+    frame = pd.DataFrame({"a": ["x|y", "x", "x|y"], "b": ["z", "y|z", "z"]})
+    agg = spec.aggregates(
+        spec.key_codes(frame),
+        T + np.arange(3, dtype=np.int64),
+        np.full(3, 100, dtype=np.int64),
+        np.arange(3),
+    )
+    assert agg["pair:n_prior"].tolist() == [0, 0, 1]
+    assert spec.key_of(["x|y", "z"]) != spec.key_of(["x", "y|z"])
+
+
+def test_key_codes_compare_values_as_the_online_state_does_as_text() -> None:
+    spec = EntityHistory("bin", ("bin",), (("1h", HOUR_MS),))
+    frame = pd.DataFrame({"bin": pd.Series([411111, "411111", None, "522222"], dtype=object)})
+    codes = spec.key_codes(frame)
+    assert codes[0] == codes[1]
+    assert codes[2] == -1
+    assert codes[3] not in (codes[0], -1)

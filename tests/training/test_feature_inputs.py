@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+from fraud_training.config import TrainingConfig
+from fraud_training.entity_history import ENTITY_WINDOWS_MS
 from fraud_training.features import CATEGORICAL, NUMERIC, FeatureInputs, PassThroughFeature
 
 
@@ -40,3 +44,16 @@ def test_encodings_are_fitted_only_on_the_rows_given() -> None:
     inputs = FeatureInputs.fit(frame, {"product": CATEGORICAL}, rows=np.array([0, 1]))
     assert inputs.columns[0].vocabulary == ("W",)
     assert inputs.describe() == [{"name": "product", "kind": CATEGORICAL, "vocabulary_size": 1}]
+
+
+def test_a_user_entity_has_the_windows_it_is_given() -> None:
+    frame = pd.DataFrame({"ip": ["a", "b"]})
+    inputs = FeatureInputs.fit(frame, {}, entities=("ip",), entity_windows_ms=(("6h", 21_600_000),))
+    assert "ip_txn_count_6h" in inputs.entity_names
+    assert not any(name.endswith("_24h") for name in inputs.entity_names)
+
+
+def test_the_default_user_entity_windows_are_the_merchants() -> None:
+    assert TrainingConfig(data=Path("x.csv")).entity_windows_ms() == tuple(
+        ENTITY_WINDOWS_MS.items()
+    )

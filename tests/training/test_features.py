@@ -219,3 +219,19 @@ def test_creditcard_features_are_the_pca_components_amount_and_hour() -> None:
     assert matrix["V3"].tolist() == [2.0, -2.0]
     assert matrix["log_amount"].tolist() == [0.0, pytest.approx(np.log(100.0))]
     assert matrix["hour_of_day"].tolist() == [0.0, 13.0]
+
+
+def test_time_order_breaks_ties_in_time_by_transaction_id() -> None:
+    frame = pd.DataFrame(
+        {
+            "transaction_id": ["b", "z", "a", "c", "y"],
+            "timestamp": pd.to_datetime([2, 1, 2, 3, 2], unit="s", utc=True),
+        }
+    )
+    assert frame["transaction_id"].to_numpy()[time_order(frame)].tolist() == [
+        "z",
+        "a",
+        "b",
+        "y",
+        "c",
+    ]

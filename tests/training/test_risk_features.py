@@ -13,6 +13,7 @@ from fraud_training.risk_features import (
     MERCHANT,
     RiskEntity,
     RiskFeatures,
+    risk_entities,
 )
 
 HOUR_MS = 3_600_000
@@ -179,3 +180,31 @@ def test_rates_of_a_large_stream_are_finite_and_near_its_fraud_rate() -> None:
     assert risk.shape == (n, len(spec.feature_names))
     assert np.isfinite(risk).all()
     assert 0 < risk[:, 0].mean() < 0.05
+
+
+def test_a_named_risk_entity_gets_its_own_rates_after_the_merchants() -> None:
+    spec = RiskFeatures.configured(entities=risk_entities(["device_id"]), windows=("7d",))
+    assert spec.feature_names == (
+        "merchant_risk_7d",
+        "merchant_delayed_txn_count_7d",
+        "device_id_risk_7d",
+        "device_id_delayed_txn_count_7d",
+        CARD_FEATURE,
+    )
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        (["merchant_id"], "merchant_id: the merchant is a risk entity already"),
+        (["customer_id"], "customer_id: cannot be a risk entity"),
+        (["is_fraud"], "is_fraud: cannot be a risk entity"),
+        (["device_id", "device_id"], "given more than once: device_id"),
+        ([" "], "must not be empty"),
+    ],
+)
+def test_a_column_that_cannot_be_a_risk_entity_is_refused_by_name(
+    columns: list[str], message: str
+) -> None:
+    with pytest.raises(FraudOpsError, match=f"^--risk-entity.*{message}"):
+        risk_entities(columns)

@@ -112,6 +112,7 @@ def test_train_refuses_an_unknown_hyperparameter_by_name(
         ("--risk-label-delay-days", "0", "--risk-label-delay-days: must be > 0"),
         ("--risk-window", "7x", "--risk-window: '7x' is not a window"),
         ("--risk-smoothing", "-1", "--risk-smoothing: must be a number >= 0"),
+        ("--entity-window", "7x", "--entity-window: '7x' is not a window"),
     ],
 )
 def test_train_refuses_a_bad_risk_feature_option_in_one_line(
@@ -120,6 +121,15 @@ def test_train_refuses_a_bad_risk_feature_option_in_one_line(
     outcome = fraudctl("train", str(transactions_file), option, value)
     assert outcome.code == 2
     assert message in outcome.err
+    assert "Traceback" not in outcome.err
+
+
+def test_train_refuses_a_risk_entity_the_data_does_not_have(
+    fraudctl: Callable[..., Outcome], transactions_file: Path
+) -> None:
+    outcome = fraudctl("train", str(transactions_file), "--risk-entity", "email_domain")
+    assert outcome.code == 2
+    assert "--risk-entity email_domain: the data has no such column" in outcome.err
     assert "Traceback" not in outcome.err
 
 

@@ -12,6 +12,7 @@ import pytest
 from fraud_training.config import TrainingConfig
 from fraud_training.loaders import ColumnMapping
 from fraud_training.registry import download_bundle
+from fraud_training.risk_features import risk_entities
 from fraud_training.tracking import TrackingTarget
 from fraud_training.train import TrainingResult, run_training
 from training_setup import FAST_XGBOOST
@@ -56,6 +57,7 @@ def trained(
             model_name="fraud-mapped",
             tracking_uri=local_tracking.tracking_uri,
             hyperparameters=FAST_XGBOOST,
+            risk_entities=risk_entities(["ip"]),
         )
     )
 
@@ -88,6 +90,16 @@ def test_the_history_feature_definition_is_data_in_the_bundle_and_mlflow(
     assert by_name["ip"]["columns"] == ["ip"]
     assert "merchant_txn_count_30d" in bundle.feature_names
     assert "ip_distinct_customer_id_24h" in bundle.feature_names
+
+
+def test_a_user_entity_named_as_risk_entity_gets_delayed_fraud_rates(
+    trained: TrainingResult, local_tracking: TrackingTarget
+) -> None:
+    bundle = download_bundle(trained.model_uri, local_tracking.tracking_uri).bundle
+    assert {"ip_risk_7d", "ip_delayed_txn_count_30d"} <= set(bundle.feature_names)
+    assert bundle.input_schema()["entity_columns"] == ["ip"]
+    params = local_tracking.client().get_run(trained.run_id).data.params
+    assert params["risk_entities"] == "merchant,ip"
 
 
 def test_a_strong_pass_through_column_lifts_the_test_metrics(trained: TrainingResult) -> None:

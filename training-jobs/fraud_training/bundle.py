@@ -78,11 +78,22 @@ class ModelBundle:
         """What a raw transaction must and may carry for this model: the serving contract.
 
         ``features`` are the pass-through columns; a request may omit one (it is then missing
-        to the model, as an empty value was in training).
+        to the model, as an empty value was in training). ``entity_columns`` are the further key
+        columns the entity histories and risk features read (a request without one scores as
+        that entity's first transaction).
         """
         schema: dict[str, Any] = {"features": self.inputs.describe()}
         if self.feature_set == "transactions":
-            schema.update(required=list(REQUIRED_FIELDS), optional=list(OPTIONAL_FIELDS))
+            keys = [c for entity in self.inputs.entities for c in entity.columns]
+            if self.risk is not None:
+                keys += [c for entity in self.risk.entities for c in entity.columns]
+            schema.update(
+                required=list(REQUIRED_FIELDS),
+                optional=list(OPTIONAL_FIELDS),
+                entity_columns=[
+                    c for c in dict.fromkeys(keys) if c not in (*REQUIRED_FIELDS, *OPTIONAL_FIELDS)
+                ],
+            )
         return schema
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:

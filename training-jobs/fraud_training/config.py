@@ -16,6 +16,7 @@ from fraud_training.algorithms import ALGORITHMS, check_hyperparameters
 from fraud_training.choices import (
     DEFAULT_ALGORITHM,
     DEFAULT_DECLINE_PRECISION,
+    DEFAULT_ENTITY_WINDOWS,
     DEFAULT_EXPERIMENT,
     DEFAULT_FOLDS,
     DEFAULT_IMBALANCE,
@@ -31,7 +32,7 @@ from fraud_training.choices import (
 )
 from fraud_training.errors import FraudOpsError
 from fraud_training.loaders import ColumnMapping
-from fraud_training.risk_features import MERCHANT, RiskEntity, RiskFeatures
+from fraud_training.risk_features import MERCHANT, RiskEntity, RiskFeatures, parse_windows
 from fraud_training.splits import SPLIT_STRATEGIES
 
 
@@ -63,6 +64,8 @@ class TrainingConfig:
     risk_windows: tuple[str, ...] = DEFAULT_RISK_WINDOWS
     risk_smoothing: float = DEFAULT_RISK_SMOOTHING
     risk_entities: tuple[RiskEntity, ...] = (MERCHANT,)
+    #: Windows of the history of each key column the user names as an entity.
+    entity_windows: tuple[str, ...] = DEFAULT_ENTITY_WINDOWS
 
     def __post_init__(self) -> None:
         choices = {
@@ -98,6 +101,11 @@ class TrainingConfig:
             raise FraudOpsError("--model-name: must not be empty")
         check_hyperparameters(self.algorithm, self.imbalance, self.hyperparameters)
         self.risk_definition()
+        self.entity_windows_ms()
+
+    def entity_windows_ms(self) -> tuple[tuple[str, int], ...]:
+        """The user entities' windows as (suffix, ms), checked: whole m, h or d, distinct."""
+        return parse_windows(self.entity_windows, "--entity-window")
 
     def risk_definition(self) -> RiskFeatures:
         """The risk features as configured (checked; the prior is fitted at training)."""
@@ -117,6 +125,8 @@ class TrainingConfig:
             "risk_label_delay_days": self.risk_label_delay_days,
             "risk_windows": ",".join(self.risk_windows),
             "risk_smoothing": self.risk_smoothing,
+            "risk_entities": ",".join(entity.name for entity in self.risk_entities),
+            "entity_windows": ",".join(self.entity_windows),
         }
         if self.split == "time":
             params["test_fraction"] = self.test_fraction

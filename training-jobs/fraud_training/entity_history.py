@@ -160,34 +160,23 @@ class EntityHistory:
         one of them is missing."""
         if any(_missing(value) for value in values):
             return None
-        return KEY_SEPARATOR.join(str(value) for value in values)
+        return joined_key([str(value) for value in values])
 
     def member_of(self, value: Any) -> str | None:
         """A distinct-counted column's value as the state records it; None when missing."""
         return None if _missing(value) else str(value)
 
-    def keys(self, frame: pd.DataFrame) -> np.ndarray:
-        """Every row's entity key, as :meth:`key_of` makes it (offline); None where missing."""
-        missing = np.zeros(len(frame), dtype=bool)
-        keys = None
-        for column in self.columns:
-            values = frame[column]
-            missing |= values.isna().to_numpy()
-            text = values.astype(str)
-            keys = text if keys is None else keys + KEY_SEPARATOR + text
-        out = keys.to_numpy(dtype=object)
-        out[missing] = None
-        return out
+    def key_codes(self, frame: pd.DataFrame | ColumnCodes) -> np.ndarray:
+        """Every row's entity key as an integer code (offline), equal exactly where
+        :meth:`key_of` gives equal keys; -1 where a key column is missing."""
+        codes, missing = joint_codes(frame, self.columns)
+        codes[missing] = -1
+        return codes
 
-    def members(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
-        """Each distinct-counted column's values (offline); None where missing."""
-        out = {}
-        for column in self.distinct:
-            values = frame[column]
-            text = values.astype(str).to_numpy(dtype=object)
-            text[values.isna().to_numpy()] = None
-            out[column] = text
-        return out
+    def member_codes(self, frame: pd.DataFrame | ColumnCodes) -> dict[str, np.ndarray]:
+        """Each distinct-counted column's values as integer codes (offline); -1 where missing."""
+        codes = frame if isinstance(frame, ColumnCodes) else ColumnCodes(frame)
+        return {column: codes(column) for column in self.distinct}
 
     @cached_property
     def aggregate_fields(self) -> tuple[str, ...]:
@@ -231,20 +220,21 @@ class EntityHistory:
 
     def aggregates(
         self,
-        keys: np.ndarray,
+        key_codes: np.ndarray,
         ts: np.ndarray,
         cents: np.ndarray,
         time_order: np.ndarray,
-        members: Mapping[str, np.ndarray] | None = None,
+        member_codes: Mapping[str, np.ndarray] | None = None,
     ) -> dict[str, np.ndarray]:
         """Every row's aggregates, vectorised, in the rows' own order.
 
-        ``time_order`` sorts the rows by (time, transaction id); a stable sort of the entity codes
-        on top of it gives the 'earlier' order within each entity without another string sort.
-        ``members`` holds the values of each :attr:`distinct` column.
+        ``key_codes`` are :meth:`key_codes` (-1: no key); ``time_order`` sorts the rows by (time,
+        transaction id), and a stable sort of the entity codes on top of it gives the 'earlier'
+        order within each entity without another sort of text. ``member_codes`` holds the codes
+        of each :attr:`distinct` column (-1: missing).
         """
-        n = len(keys)
-        codes = _codes_with_missing_apart(keys)
+        n = len(key_codes)
+        codes = _missing_apart(np.asarray(key_codes, dtype=np.int64))
         order = time_order[np.argsort(codes[time_order], kind="stable")]
         entity, t, c = codes[order], np.asarray(ts, np.int64)[order], cents[order]
         position = np.arange(n, dtype=np.int64)
@@ -267,11 +257,11 @@ class EntityHistory:
             f"{p}:prev_ts_ms": np.where(new_entity, np.nan, t[np.maximum(position - 1, 0)]),
         }
         maxima = _RangeMax(c)
-        member_codes = {
-            column: _codes_with_missing_apart(np.asarray(values, dtype=object)[order], -1)
-            for column, values in (members or {}).items()
+        members = {
+            column: np.asarray(values, dtype=np.int64)[order]
+            for column, values in (member_codes or {}).items()
         }
-        nexts = {column: _next_same(entity, codes) for column, codes in member_codes.items()}
+        nexts = {column: _next_same(entity, codes) for column, codes in members.items()}
         lowers = {}
         for window in self.windows:
             lower = np.searchsorted(key, base + window.lower_ms(t), side="left")
@@ -286,11 +276,9 @@ class EntityHistory:
         for column in self.distinct:
             for window in self.windows:
                 out[f"{p}:distinct_{column}_{window.suffix}"] = _distinct_counts(
-                    lowers[window.suffix], nexts[column], member_codes[column] >= 0
+                    lowers[window.suffix], nexts[column], members[column] >= 0
                 )
-        unsort = np.empty(n, dtype=np.int64)
-        unsort[order] = position
-        return {name: values[unsort] for name, values in out.items()}
+        return in_row_order(out, order)
 
     def derive(
         self, ts: np.ndarray, amount: np.ndarray, agg: Mapping[str, np.ndarray]
@@ -454,17 +442,78 @@ class _RangeMax:
         return out
 
 
-def _codes_with_missing_apart(values: np.ndarray, missing_code: int | None = None) -> np.ndarray:
-    """Integer codes of ``values``; a missing value (None) gets ``missing_code``, or, if that is
-    None, a code of its own, so that it shares no history with anything."""
-    codes = pd.factorize(values)[0].astype(np.int64)
+def joined_key(values: Sequence[str]) -> str:
+    """The online key of an entity keyed by several columns: the values joined by
+    :data:`KEY_SEPARATOR`, each escaped so that no two different tuples join alike (one column:
+    the value itself)."""
+    if len(values) == 1:
+        return values[0]
+    return KEY_SEPARATOR.join(
+        v.replace("\\", "\\\\").replace(KEY_SEPARATOR, "\\" + KEY_SEPARATOR) for v in values
+    )
+
+
+def column_codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of a key column's values, equal exactly where their text (what the online
+    state keys on) is equal; -1 where a value is missing. Hashing, not sorting: no text sort."""
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in (
+        "string",
+        "empty",
+    ):
+        values = values.astype(str).where(values.notna())  # mixed types compare as text
+    return pd.factorize(values)[0].astype(np.int64)
+
+
+class ColumnCodes:
+    """The :func:`column_codes` of a frame's columns, each computed once: several entities share
+    the customer and merchant columns."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._codes: dict[str, np.ndarray] = {}
+
+    def __call__(self, column: str) -> np.ndarray:
+        if column not in self._codes:
+            self._codes[column] = column_codes(self.frame[column])
+        return self._codes[column]
+
+
+def joint_codes(
+    frame: pd.DataFrame | ColumnCodes, columns: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of the tuple of ``columns`` per row, and where one of them is missing."""
+    of = frame if isinstance(frame, ColumnCodes) else ColumnCodes(frame)
+    codes = of(columns[0]).copy()
     missing = codes < 0
-    if missing.any():
-        if missing_code is not None:
-            codes[missing] = missing_code
-        else:
-            codes[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
-    return codes
+    for column in columns[1:]:
+        more = of(column)
+        missing |= more < 0
+        # both codes are below the row count, so the pair fits an int64 for any frame
+        pair = codes * (int(more.max(initial=-1)) + 2) + (more + 1)
+        codes = pd.factorize(pair)[0].astype(np.int64)
+    return codes, missing
+
+
+def _missing_apart(codes: np.ndarray) -> np.ndarray:
+    """``codes`` with each missing one (-1) made a code of its own, so that a row without a key
+    shares no history with anything."""
+    missing = codes < 0
+    if not missing.any():
+        return codes
+    out = codes.copy()
+    out[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
+    return out
+
+
+def in_row_order(columns: Mapping[str, np.ndarray], order: np.ndarray) -> dict[str, np.ndarray]:
+    """Columns computed in ``order`` put back in the rows' own order (a scatter per column:
+    measured faster than gathering through the inverse permutation, or than moving whole rows)."""
+    out = {}
+    for name, values in columns.items():
+        placed = np.empty(len(order), dtype=np.float64)
+        placed[order] = values
+        out[name] = placed
+    return out
 
 
 def _next_same(entity: np.ndarray, member: np.ndarray) -> np.ndarray:

@@ -25,7 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fraud_training.entity_history import ENTITY_WINDOWS_MS, EntityHistory
+from fraud_training.entity_history import (
+    ENTITY_WINDOWS_MS,
+    ColumnCodes,
+    EntityHistory,
+    in_row_order,
+)
 from fraud_training.entity_history import EntityState as EntityState  # the reference, re-exported
 from fraud_training.lazy_module import LazyModule
 from fraud_training.schema import CATEGORIES, CREDITCARD_PCA_COLUMNS, Channel
@@ -91,10 +96,12 @@ ENTITY_HISTORIES: tuple[EntityHistory, ...] = (
 )
 
 
-def user_entity(column: str) -> EntityHistory:
-    """The history a user-named key column (e-mail domain, IP, BIN, ...) gets: default windows,
-    every statistic, and the distinct cards per window."""
-    return EntityHistory(column, (column,), distinct=("customer_id",))
+def user_entity(
+    column: str, windows_ms: Sequence[tuple[str, int]] = tuple(ENTITY_WINDOWS_MS.items())
+) -> EntityHistory:
+    """The history a user-named key column (e-mail domain, IP, BIN, ...) gets: its windows (by
+    default the merchant's), every statistic, and the distinct cards per window."""
+    return EntityHistory(column, (column,), tuple(windows_ms), distinct=("customer_id",))
 
 
 def feature_definition(entities: Sequence[EntityHistory] = ()) -> dict[str, Any]:
@@ -207,38 +214,52 @@ def raw_inputs(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return raw_inputs_from_columns(timestamp_ms(frame["timestamp"]), columns)
 
 
-def history_order(frame: pd.DataFrame) -> np.ndarray:
-    """Row positions sorted by customer, then time, then transaction id: the 'earlier' order."""
-    return np.lexsort(
-        (
-            frame["transaction_id"].to_numpy(str),
-            timestamp_ms(frame["timestamp"]),
-            frame["customer_id"].to_numpy(str),
-        )
-    )
+def time_order(frame: pd.DataFrame, ts_ms: np.ndarray | None = None) -> np.ndarray:
+    """Row positions sorted by time, then transaction id: the order a live stream arrives in.
 
-
-def time_order(frame: pd.DataFrame) -> np.ndarray:
-    """Row positions sorted by time, then transaction id: the order a live stream arrives in."""
-    return np.lexsort((frame["transaction_id"].to_numpy(str), timestamp_ms(frame["timestamp"])))
+    One integer sort of the times; only rows that share a time with another are sorted by their
+    id's text, so data with distinct times never pays for a sort of text."""
+    ts = timestamp_ms(frame["timestamp"]) if ts_ms is None else ts_ms
+    order = np.argsort(ts, kind="stable")
+    t = ts[order]
+    tied = np.zeros(len(t), dtype=bool)
+    same = t[1:] == t[:-1]
+    tied[1:] |= same
+    tied[:-1] |= same
+    if tied.any():
+        rows = np.flatnonzero(tied)
+        ids = frame["transaction_id"].to_numpy()[order[rows]].astype(str)
+        # runs of equal times stay where they are (``t`` is sorted): only their rows move
+        order[rows] = order[rows][np.lexsort((ids, t[rows]))]
+    return order
 
 
 def entity_aggregates(
-    frame: pd.DataFrame, entities: Sequence[EntityHistory] = ENTITY_HISTORIES
+    frame: pd.DataFrame,
+    entities: Sequence[EntityHistory] = ENTITY_HISTORIES,
+    order_in_time: np.ndarray | None = None,
+    codes: ColumnCodes | None = None,
 ) -> dict[str, np.ndarray]:
     """Every row's aggregates of each of ``entities``, in frame order."""
     if not entities:
         return {}
-    order = time_order(frame)
+    codes = ColumnCodes(frame) if codes is None else codes
     ts = timestamp_ms(frame["timestamp"])
+    order = time_order(frame, ts) if order_in_time is None else order_in_time
     cents = to_cents(frame["amount"].to_numpy())
     out: dict[str, np.ndarray] = {}
     for entity in entities:
-        out.update(entity.aggregates(entity.keys(frame), ts, cents, order, entity.members(frame)))
+        out.update(
+            entity.aggregates(entity.key_codes(codes), ts, cents, order, entity.member_codes(codes))
+        )
     return out
 
 
-def history_aggregates(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+def history_aggregates(
+    frame: pd.DataFrame,
+    order_in_time: np.ndarray | None = None,
+    codes: ColumnCodes | None = None,
+) -> dict[str, np.ndarray]:
     """Every row's history aggregates, vectorised (sorts, prefix sums, binary searches).
 
     Rows are returned in the frame's own order. Within a customer, a window's lower bound is found
@@ -246,8 +267,11 @@ def history_aggregates(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     apart, and window sums are differences of one integer prefix sum of cents.
     """
     n = len(frame)
-    order = history_order(frame)
-    customer = pd.factorize(frame["customer_id"].to_numpy(str)[order])[0].astype(np.int64)
+    in_time = time_order(frame) if order_in_time is None else order_in_time
+    codes = ColumnCodes(frame) if codes is None else codes
+    # the 'earlier' order: by customer (in order of first appearance), then time and id
+    order = in_time[np.argsort(codes("customer_id")[in_time], kind="stable")]
+    customer = codes("customer_id")[order]
     ts = timestamp_ms(frame["timestamp"])[order]
     cents = to_cents(frame["amount"].to_numpy())[order]
     lat = frame["lat"].to_numpy(np.float64)[order]
@@ -275,16 +299,15 @@ def history_aggregates(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     out["prev_lat"] = np.where(has_prev, lat[prev], np.nan)
     out["prev_lon"] = np.where(has_prev, lon[prev], np.nan)
     for column, name in (("merchant_id", "merchant_seen"), ("device_id", "device_seen")):
-        pairs = pd.DataFrame({"c": customer, "v": frame[column].to_numpy(str)[order]})
-        out[name] = pairs.duplicated().to_numpy().astype(np.float64)
+        # a missing value is one value of its own, as the online state's set holds it
+        value = codes(column)[order] + 1
+        pair = customer * (int(value.max(initial=0)) + 1) + value
+        out[name] = pd.Series(pair).duplicated().to_numpy().astype(np.float64)
     for suffix, width in WINDOWS_MS.items():
         lower = np.searchsorted(key, key - width, side="right")
         out[f"count_{suffix}"] = (position - lower).astype(np.float64)
         out[f"sum_cents_{suffix}"] = (prefix[position] - prefix[lower]).astype(np.float64)
-
-    unsort = np.empty(n, dtype=np.int64)
-    unsort[order] = position
-    return {name: values[unsort] for name, values in out.items()}
+    return in_row_order(out, order)
 
 
 def derive_features(
@@ -362,9 +385,11 @@ def derive_features(
 def transaction_features(frame: pd.DataFrame, entities: Sequence[EntityHistory] = ()) -> np.ndarray:
     """Offline: the feature matrix of a whole frame in the transaction schema, in frame order,
     with the features of the user-named ``entities`` last."""
+    in_time = time_order(frame)
+    codes = ColumnCodes(frame)
     aggregates = {
-        **history_aggregates(frame),
-        **entity_aggregates(frame, (*ENTITY_HISTORIES, *entities)),
+        **history_aggregates(frame, in_time, codes),
+        **entity_aggregates(frame, (*ENTITY_HISTORIES, *entities), in_time, codes),
     }
     return derive_features(raw_inputs(frame), aggregates, entities)
 
@@ -580,9 +605,10 @@ class FeatureInputs:
         kinds: Mapping[str, str],
         rows: np.ndarray | None = None,
         entities: Sequence[str] = (),
+        entity_windows_ms: Sequence[tuple[str, int]] = tuple(ENTITY_WINDOWS_MS.items()),
     ) -> FeatureInputs:
         """Encodings learned on ``rows`` of ``frame`` (all rows if None); ``entities`` are the
-        user-named key columns."""
+        user-named key columns, each with a history over ``entity_windows_ms``."""
         fitted = frame if rows is None else frame.iloc[rows]
         kinds = dict(kinds)
         if "merchant_category" in frame and not set(pd.unique(frame["merchant_category"])) <= set(
@@ -591,7 +617,7 @@ class FeatureInputs:
             kinds = {"merchant_category": CATEGORICAL, **kinds}
         return cls(
             tuple(PassThroughFeature.fit(name, kind, fitted[name]) for name, kind in kinds.items()),
-            tuple(user_entity(column) for column in entities),
+            tuple(user_entity(column, entity_windows_ms) for column in entities),
         )
 
     def encode(self, columns: Mapping[str, Any], rows: int) -> np.ndarray:

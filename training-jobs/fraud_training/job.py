@@ -29,6 +29,7 @@ from mlflow.tracking import MlflowClient
 
 from fraud_training import version_tags
 from fraud_training.choices import (
+    DEFAULT_ENTITY_WINDOWS,
     DEFAULT_RISK_LABEL_DELAY_DAYS,
     DEFAULT_RISK_SMOOTHING,
     DEFAULT_RISK_WINDOWS,
@@ -43,6 +44,7 @@ from fraud_training.monitoring.production_window import (
     labelled_production_window,
     with_production_window,
 )
+from fraud_training.risk_features import risk_entities
 from fraud_training.schema import LABEL, LEGIT_PATTERN, PATTERN
 from fraud_training.train import TrainingResult, run_training
 
@@ -85,11 +87,15 @@ def training_config(spec: Mapping[str, Any], data: Path) -> TrainingConfig:
         hyperparameters=dict(training.get("hyperparameters") or {}),
         model_name=spec["registry"]["modelName"],
         tracking_uri=spec["registry"].get("trackingUri") or os.environ.get("MLFLOW_TRACKING_URI"),
-        mapping=ColumnMapping(dict(mapping)) if mapping else None,
+        mapping=ColumnMapping.from_spec(mapping) if mapping else None,
         data_format=spec["data"].get("format", "auto"),
         risk_label_delay_days=float(risk.get("labelDelayDays", DEFAULT_RISK_LABEL_DELAY_DAYS)),
         risk_windows=tuple(risk.get("windows", DEFAULT_RISK_WINDOWS)),
         risk_smoothing=float(risk.get("smoothing", DEFAULT_RISK_SMOOTHING)),
+        risk_entities=risk_entities(
+            risk.get("entities") or (), "spec.training.riskFeatures.entities"
+        ),
+        entity_windows=tuple(training.get("entityWindows") or DEFAULT_ENTITY_WINDOWS),
     )
 
 

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -217,6 +218,23 @@ class ColumnMapping:
             None if unit is None else str(unit),
             tuple(map(str, features)),
             tuple(map(str, entities)),
+        )
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any]) -> ColumnMapping:
+        """From a FraudModel's ``spec.data.columnMapping``: our field names → columns, plus
+        ``features``, ``entities`` and ``timestampUnit`` (the CRD's shape of the same mapping)."""
+        columns = {
+            str(name): str(column)
+            for name, column in spec.items()
+            if name not in ("features", "entities", "timestampUnit")
+        }
+        unit = spec.get("timestampUnit")
+        return cls(
+            columns,
+            None if unit is None else str(unit),
+            tuple(map(str, spec.get("features") or ())),
+            tuple(map(str, spec.get("entities") or ())),
         )
 
     def updated(self, other: ColumnMapping) -> ColumnMapping:

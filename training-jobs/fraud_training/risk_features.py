@@ -38,6 +38,7 @@ from fraud_training.choices import (
     DEFAULT_RISK_SMOOTHING,
     DEFAULT_RISK_WINDOWS,
 )
+from fraud_training.entity_history import column_codes, in_row_order, joined_key, joint_codes
 from fraud_training.errors import FraudOpsError
 from fraud_training.lazy_module import LazyModule
 
@@ -47,8 +48,7 @@ else:
     pd = LazyModule("pandas")  # frames only: the scoring service runs without pandas
 
 DAY_MS = 86_400_000
-#: Joins the values of an entity keyed by several columns; a missing value is the empty string.
-KEY_SEPARATOR = "|"
+#: A missing key value: the empty string (joined like any other value).
 MISSING_KEY = ""
 CARD_FEATURE = "card_confirmed_compromised"
 _UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": DAY_MS}
@@ -66,14 +66,12 @@ class RiskEntity:
 
     def key_of(self, values: Sequence[Any]) -> str:
         """One transaction's key from its values of :attr:`columns` (online)."""
-        return KEY_SEPARATOR.join(key_text(value) for value in values)
+        return joined_key([key_text(value) for value in values])
 
-    def keys(self, frame: pd.DataFrame) -> np.ndarray:
-        """Every row's key, as :meth:`key_of` makes it (offline)."""
-        keys = _column_text(frame[self.columns[0]])
-        for column in self.columns[1:]:
-            keys = keys + KEY_SEPARATOR + _column_text(frame[column])
-        return keys.to_numpy()
+    def codes(self, frame: pd.DataFrame) -> np.ndarray:
+        """Every row's key as an integer code (offline), equal exactly where :meth:`key_of`
+        gives equal keys (a missing value is the empty string)."""
+        return joint_codes(frame[list(self.columns)].apply(_with_empty_text), self.columns)[0]
 
 
 def key_text(value: Any) -> str:
@@ -83,14 +81,39 @@ def key_text(value: Any) -> str:
     return str(value)
 
 
-def _column_text(values: pd.Series) -> pd.Series:
+def _with_empty_text(values: pd.Series) -> pd.Series:
+    """A key column whose missing values are :data:`MISSING_KEY`, as :func:`key_text` has them."""
     if values.hasnans:
-        values = values.astype(object).where(values.notna(), MISSING_KEY)
-    return values.astype(str)
+        return values.astype(object).where(values.notna(), MISSING_KEY)
+    return values
 
 
 #: The entity of the default risk features.
 MERCHANT = RiskEntity("merchant", ("merchant_id",))
+#: Columns that cannot be a risk entity: unique per row, the label itself, or the card (which has
+#: its own flag).
+NOT_RISK_ENTITIES = frozenset(
+    ("transaction_id", "timestamp", "amount", "is_fraud", "fraud_pattern", "customer_id")
+)
+
+
+def risk_entities(columns: Sequence[str], option: str = "--risk-entity") -> tuple[RiskEntity, ...]:
+    """The merchant, then an entity per further column the user names, each keyed by that
+    column alone; a column that cannot be one is refused by name."""
+    for column in columns:
+        if not str(column).strip():
+            raise FraudOpsError(f"{option}: a column name must not be empty")
+        if column in MERCHANT.columns:
+            raise FraudOpsError(f"{option} {column}: the merchant is a risk entity already")
+        if column in NOT_RISK_ENTITIES:
+            raise FraudOpsError(
+                f"{option} {column}: cannot be a risk entity (it is unique per transaction, the "
+                "label, or the card, which has card_confirmed_compromised)"
+            )
+    repeated = sorted({c for c in columns if list(columns).count(c) > 1})
+    if repeated:
+        raise FraudOpsError(f"{option}: given more than once: {', '.join(repeated)}")
+    return (MERCHANT, *(RiskEntity(str(c), (str(c),)) for c in columns))
 
 
 def parse_window(text: str, option: str) -> tuple[str, int]:
@@ -106,6 +129,17 @@ def parse_window(text: str, option: str) -> tuple[str, int]:
     if width > MAX_SPAN_MS:
         raise FraudOpsError(f"{option}: {text!r} is longer than a year")
     return text, width
+
+
+def parse_windows(windows: Sequence[str], option: str) -> tuple[tuple[str, int], ...]:
+    """Several windows (:func:`parse_window`): at least one, none twice."""
+    if not windows:
+        raise FraudOpsError(f"{option}: give at least one window")
+    parsed = tuple(parse_window(w, option) for w in windows)
+    suffixes = [suffix for suffix, _ in parsed]
+    if len(set(suffixes)) != len(suffixes):
+        raise FraudOpsError(f"{option}: windows repeat: {', '.join(suffixes)}")
+    return parsed
 
 
 @dataclass(frozen=True)
@@ -142,13 +176,7 @@ class RiskFeatures:
                 f"{delay_option}: must be > 0 and at most 366 days (a zero delay would let a "
                 f"transaction see labels production does not have yet), got {label_delay_days}"
             )
-        window_option = f"{option_prefix}window"
-        if not windows:
-            raise FraudOpsError(f"{window_option}: give at least one window")
-        parsed = tuple(parse_window(w, window_option) for w in windows)
-        suffixes = [suffix for suffix, _ in parsed]
-        if len(set(suffixes)) != len(suffixes):
-            raise FraudOpsError(f"{window_option}: windows repeat: {', '.join(suffixes)}")
+        parsed = parse_windows(windows, f"{option_prefix}window")
         smoothing_option = f"{option_prefix}smoothing"
         if not isinstance(smoothing, int | float) or not 0 <= smoothing < math.inf:
             raise FraudOpsError(
@@ -229,29 +257,25 @@ class RiskFeatures:
         t0 = int(ts.min()) if n else 0
         span = (int(ts.max()) - t0 if n else 0) + self.retention_ms + 1
         for entity in self.entities:
-            codes = pd.factorize(entity.keys(frame))[0].astype(np.int64)
+            codes = entity.codes(frame)
             if n and int(codes.max()) >= np.iinfo(np.int64).max // span:
                 raise ValueError(f"too many {entity.name} ids over too long a period")
             key = codes * span + (ts - t0)
             order = np.argsort(key, kind="stable")
             sorted_key = key[order]
-            unsort = np.empty(n, dtype=np.int64)
-            unsort[order] = np.arange(n, dtype=np.int64)
             frauds = np.concatenate(([0], np.cumsum(labels[order])))
             # queries in sorted order: a binary search per row that walks memory in order
             upper = np.searchsorted(sorted_key, sorted_key - self.label_delay_ms, side="right")
+            in_order: dict[str, np.ndarray] = {}
             for suffix, width in self.windows_ms:
                 lower = np.searchsorted(
                     sorted_key, sorted_key - (self.label_delay_ms + width), side="right"
                 )
-                out[f"{entity.name}:delayed_count_{suffix}"] = (upper - lower).astype(np.float64)[
-                    unsort
-                ]
-                out[f"{entity.name}:delayed_frauds_{suffix}"] = (
-                    frauds[upper] - frauds[lower]
-                ).astype(np.float64)[unsort]
-        card_index, cards = pd.factorize(_column_text(frame[self.card_column]).to_numpy())
-        first = np.full(len(cards), np.inf)
+                in_order[f"{entity.name}:delayed_count_{suffix}"] = upper - lower
+                in_order[f"{entity.name}:delayed_frauds_{suffix}"] = frauds[upper] - frauds[lower]
+            out.update(in_row_order(in_order, order))
+        card_index = column_codes(_with_empty_text(frame[self.card_column]))
+        first = np.full(int(card_index.max(initial=-1)) + 1, np.inf)
         fraud_rows = np.flatnonzero(labels == 1)
         np.minimum.at(first, card_index[fraud_rows], ts[fraud_rows].astype(np.float64))
         first_fraud = first[card_index]

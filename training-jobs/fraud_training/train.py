@@ -27,6 +27,7 @@ from fraud_training.algorithms import MODEL_STEP, build_estimator, learner_of
 from fraud_training.bundle import ModelBundle, Thresholds
 from fraud_training.choices import DEFAULT_CARD_PRECISION_K
 from fraud_training.config import TrainingConfig
+from fraud_training.errors import DataError
 from fraud_training.evaluation import CostModel, card_precision_at_k, choose_thresholds, evaluate
 from fraud_training.features import FEATURE_SETS, FeatureInputs, timestamp_ms
 from fraud_training.holdout import HoldOut, holdout_rows
@@ -218,13 +219,21 @@ def model_inputs(
     labels = dataset.frame[LABEL].to_numpy(np.int64)
     feature_set = FEATURE_SETS[dataset.feature_set]
     fit_rows = encoding_rows(config, dataset, labels)
-    inputs = FeatureInputs.fit(dataset.frame, dataset.pass_through, fit_rows, dataset.entities)
+    inputs = FeatureInputs.fit(
+        dataset.frame,
+        dataset.pass_through,
+        fit_rows,
+        dataset.entities,
+        config.entity_windows_ms(),
+    )
     risk = None
+    if dataset.feature_set == "transactions":
+        risk = config.risk_definition().fitted(labels[fit_rows])
+        check_risk_columns(risk, dataset)
     # The serving order: the feature set's and the user entities' features, the risk features,
     # then the pass-through columns.
     parts = [feature_set.build(dataset.frame, inputs.entities)]
-    if dataset.feature_set == "transactions":
-        risk = config.risk_definition().fitted(labels[fit_rows])
+    if risk is not None:
         parts.append(risk.build(dataset.frame, labels))
     if inputs.columns:
         parts.append(inputs.encode(dataset.frame, len(dataset.frame)))
@@ -235,6 +244,17 @@ def model_inputs(
         + inputs.column_names
     )
     return np.column_stack(parts), names, inputs, risk
+
+
+def check_risk_columns(risk: RiskFeatures, dataset: Dataset) -> None:
+    """Refuse, by name, a risk entity whose column the data does not have."""
+    for entity in risk.entities:
+        for column in entity.columns:
+            if column not in dataset.frame.columns:
+                raise DataError(
+                    f"--risk-entity {column}: the data has no such column; name one of our fields "
+                    "(device_id, merchant_country, ...) or a mapped --entity or --feature column"
+                )
 
 
 def encoding_rows(config: TrainingConfig, dataset: Dataset, labels: np.ndarray) -> np.ndarray:

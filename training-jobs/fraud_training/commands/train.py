@@ -13,6 +13,7 @@ from fraud_training.choices import (
     ALGORITHM_NAMES,
     DEFAULT_ALGORITHM,
     DEFAULT_DECLINE_PRECISION,
+    DEFAULT_ENTITY_WINDOWS,
     DEFAULT_EXPERIMENT,
     DEFAULT_FOLDS,
     DEFAULT_IMBALANCE,
@@ -98,6 +99,23 @@ def train(
             "one or two labels (>= 0)."
         ),
     ] = DEFAULT_RISK_SMOOTHING,
+    entity_window: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--entity-window",
+            help="A window of the history of each --entity column (repeat; whole m, h or d; "
+            f"default {', '.join(DEFAULT_ENTITY_WINDOWS)}).",
+        ),
+    ] = None,
+    risk_entity: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--risk-entity",
+            help="Risk features: a further column whose delayed fraud rate is a feature, beside "
+            "the merchant's (repeat): one of our fields (device_id, merchant_country, ...) or a "
+            "mapped --entity or --feature column.",
+        ),
+    ] = None,
     param: Annotated[
         list[str] | None,
         typer.Option("--param", help="Hyperparameter key=value (repeatable), e.g. max_depth=4."),
@@ -138,6 +156,7 @@ def train(
     from fraud_training.commands.data import mapping_from_options
     from fraud_training.commands.progress import step_progress
     from fraud_training.config import TrainingConfig, parse_hyperparameters
+    from fraud_training.risk_features import risk_entities
     from fraud_training.train import run_training
 
     config = TrainingConfig(
@@ -164,6 +183,8 @@ def train(
         risk_label_delay_days=risk_label_delay_days,
         risk_windows=tuple(risk_window) if risk_window else DEFAULT_RISK_WINDOWS,
         risk_smoothing=risk_smoothing,
+        risk_entities=risk_entities(risk_entity or []),
+        entity_windows=tuple(entity_window) if entity_window else DEFAULT_ENTITY_WINDOWS,
     )
     with step_progress() as progress:
         result = run_training(config, progress)
