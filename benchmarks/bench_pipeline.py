@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -155,6 +156,8 @@ def main() -> None:
     if args.only_features:
         base = generate_transactions(GeneratorConfig(rows=min(args.rows, max(sizes)), seed=0))
         console.print(feature_scaling(base, sizes))
+        peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        console.print(f"process peak RSS (frames, features, the largest build): {peak_rss:.1f} GiB")
         return
     console.print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "

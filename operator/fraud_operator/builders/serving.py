@@ -43,8 +43,10 @@ def default_serving_image(spec: Mapping[str, Any]) -> str:
     return SERVING_IMAGE if algorithm in ONNX_SERVED_ALGORITHMS else ESTIMATOR_SERVING_IMAGE
 
 
-#: Seconds a terminating serving pod keeps serving before it is signalled (see `lifecycle`).
-PRESTOP_DRAIN_SECONDS = 5
+#: Seconds a terminating serving pod keeps serving before it is signalled (see `lifecycle`): the
+#: time kube-proxy (or a load balancer) may take to stop routing to it. 5 s let a request reach a
+#: stopped pod on a busy node.
+PRESTOP_DRAIN_SECONDS = 10
 
 COMPONENT = "serving"
 CONTAINER = "predictor"

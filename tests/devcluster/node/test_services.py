@@ -146,10 +146,14 @@ def test_the_host_reaches_every_replica_of_a_service_by_its_dns_name(
         with urllib.request.urlopen(url, timeout=10) as answer:
             return answer.read()
 
-    # kube-proxy programs a new Service's rules a moment after its pods are ready.
-    eventually(answers, "kube-proxy to route the echo Service", 60)
-    answered = set()
-    for _ in range(40):
+    # kube-proxy programs a new Service's rules, and adds each ready endpoint to them, a moment
+    # after the pods are ready: ask until both replicas have answered (or give up after a minute).
+    answered: set[bytes] = set()
+
+    def both_answered() -> bool:
         answered.add(answers())
+        return len(answered) == 2
+
+    eventually(both_answered, "both echo replicas to answer through the Service", 60)
 
     assert len(answered) == 2
