@@ -14,7 +14,8 @@ any mapped CSV given with ``--data/--map/--feature``), on the same latest-20 % t
   transactions feature set, the label-aware risk features, and all merchant-side features
   together).
 
-Prints PR-AUC, ROC-AUC and (where there are cards) card precision@100 per day. Not part of
+Prints PR-AUC, ROC-AUC, card precision@100 per day (where there are cards) and, on generated data,
+the ROC-AUC of the terminal-compromise charges against honest rows. Not part of
 ``make test``::
 
     .venv/bin/python benchmarks/bench_quality.py [--rows 200000]
@@ -37,6 +38,7 @@ from fraud_training.config import TrainingConfig
 from fraud_training.evaluation import card_precision_at_k
 from fraud_training.features import TRANSACTION_FEATURES, timestamp_ms
 from fraud_training.generator import GeneratorConfig, generate_transactions, write_transactions
+from fraud_training.generator.patterns import terminal_compromise
 from fraud_training.loaders import Dataset, load_dataset
 from fraud_training.risk_features import RiskFeatures, risk_entities
 from fraud_training.schema import LABEL, PATTERN
@@ -87,11 +89,17 @@ FAMILIES: dict[str, tuple[str, ...]] = {
 def measure(
     labels: np.ndarray, scores: np.ndarray, frame: pd.DataFrame, test: np.ndarray
 ) -> dict[str, float]:
-    """PR-AUC, ROC-AUC and card precision@100 per day of ``scores`` on the test rows."""
+    """PR-AUC, ROC-AUC and card precision@100 per day of ``scores`` on the test rows; on
+    generated data also the ROC-AUC of the terminal-compromise charges against honest rows (the
+    family only merchant-side features catch)."""
     out = {
         "pr_auc": float(average_precision_score(labels[test], scores)),
         "roc_auc": float(roc_auc_score(labels[test], scores)),
     }
+    if PATTERN in frame.columns:
+        pattern, truth = frame[PATTERN].to_numpy()[test], labels[test]
+        judged = (pattern == terminal_compromise.NAME) | (truth == 0)
+        out["terminal_auc"] = float(roc_auc_score(truth[judged], scores[judged]))
     cards = frame["customer_id"].to_numpy()[test]
     if len(np.unique(cards)) > 1:
         ts = timestamp_ms(frame["timestamp"])[test]
@@ -143,7 +151,8 @@ def compare(name: str, dataset: Dataset, config: TrainingConfig, ablate: tuple[s
     """One table: default, plain XGBoost and the ablations on the same test rows."""
     labels = dataset.frame[LABEL].to_numpy(np.int64)
     table = Table(title=f"{name}: {len(labels):,} rows, {int(labels.sum()):,} frauds")
-    for column in ("model", "PR-AUC", "ROC-AUC", "card P@100/day", "seconds"):
+    columns = ("model", "PR-AUC", "ROC-AUC", "card P@100/day", "terminal ROC-AUC", "seconds")
+    for column in columns:
         table.add_column(column, justify="left" if column == "model" else "right")
     runs: list[tuple[str, tuple[str, ...] | None]] = [("default", ()), ("plain XGBoost", None)]
     runs += [
@@ -165,6 +174,7 @@ def compare(name: str, dataset: Dataset, config: TrainingConfig, ablate: tuple[s
             f"{metrics['pr_auc']:.4f}",
             f"{metrics['roc_auc']:.4f}",
             f"{metrics['card_p@100']:.4f}" if "card_p@100" in metrics else "-",
+            f"{metrics['terminal_auc']:.4f}" if "terminal_auc" in metrics else "-",
             f"{time.perf_counter() - started:.0f}",
         )
     ratio = results["default"]["pr_auc"] / max(results["plain XGBoost"]["pr_auc"], 1e-9)

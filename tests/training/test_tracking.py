@@ -29,7 +29,7 @@ def test_run_records_the_data_sets_lineage(
 ) -> None:
     tags = client.get_run(good_version.run_id).data.tags
     assert tags["dataset_sha256"] == file_sha256(transactions_file)
-    assert (tags["dataset_rows"], tags["dataset_frauds"]) == ("20000", "400")
+    assert (tags["dataset_rows"], tags["dataset_frauds"]) == ("20000", "800")
     assert tags["dataset_source"] == str(transactions_file)
     assert tags["feature_set"] == "transactions"
 

@@ -36,6 +36,7 @@ import yaml
 from fraud_training.choices import FORMATS
 from fraud_training.errors import DataError
 from fraud_training.features import CREDITCARD_FEATURES, ENTITY_HISTORIES, TRANSACTION_FEATURES
+from fraud_training.repeats import repeated
 from fraud_training.schema import (
     CREDITCARD_COLUMNS,
     CREDITCARD_PCA_COLUMNS,
@@ -135,9 +136,8 @@ class ColumnMapping:
                     f"--feature {feature}: the name is one of our own fields; map it with "
                     f"--map {feature}=COLUMN instead"
                 )
-        repeated = sorted({f for f in self.features if self.features.count(f) > 1})
-        if repeated:
-            raise DataError(f"--feature: given more than once: {', '.join(repeated)}")
+        if twice := repeated(self.features):
+            raise DataError(f"--feature: given more than once: {', '.join(twice)}")
         for entity in self.entities:
             if not entity.strip():
                 raise DataError("--entity: an entity column name must not be empty")
@@ -156,9 +156,8 @@ class ColumnMapping:
                     f"--entity {entity}: the name is one of our own fields or entities; rename "
                     "the column"
                 )
-        repeated = sorted({e for e in self.entities if self.entities.count(e) > 1})
-        if repeated:
-            raise DataError(f"--entity: given more than once: {', '.join(repeated)}")
+        if twice := repeated(self.entities):
+            raise DataError(f"--entity: given more than once: {', '.join(twice)}")
         if self.timestamp_unit is not None and self.timestamp_unit not in EPOCH_UNITS:
             raise DataError(
                 f"timestamp_unit: {self.timestamp_unit!r} is not one of {', '.join(EPOCH_UNITS)} "

@@ -41,6 +41,7 @@ from fraud_training.choices import (
 from fraud_training.entity_history import column_codes, in_row_order, joined_key, joint_codes
 from fraud_training.errors import FraudOpsError
 from fraud_training.lazy_module import LazyModule
+from fraud_training.repeats import repeated
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -110,9 +111,8 @@ def risk_entities(columns: Sequence[str], option: str = "--risk-entity") -> tupl
                 f"{option} {column}: cannot be a risk entity (it is unique per transaction, the "
                 "label, or the card, which has card_confirmed_compromised)"
             )
-    repeated = sorted({c for c in columns if list(columns).count(c) > 1})
-    if repeated:
-        raise FraudOpsError(f"{option}: given more than once: {', '.join(repeated)}")
+    if twice := repeated(columns):
+        raise FraudOpsError(f"{option}: given more than once: {', '.join(twice)}")
     return (MERCHANT, *(RiskEntity(str(c), (str(c),)) for c in columns))
 
 
@@ -136,9 +136,8 @@ def parse_windows(windows: Sequence[str], option: str) -> tuple[tuple[str, int],
     if not windows:
         raise FraudOpsError(f"{option}: give at least one window")
     parsed = tuple(parse_window(w, option) for w in windows)
-    suffixes = [suffix for suffix, _ in parsed]
-    if len(set(suffixes)) != len(suffixes):
-        raise FraudOpsError(f"{option}: windows repeat: {', '.join(suffixes)}")
+    if twice := repeated(suffix for suffix, _ in parsed):
+        raise FraudOpsError(f"{option}: windows repeat: {', '.join(twice)}")
     return parsed
 
 
@@ -184,7 +183,7 @@ class RiskFeatures:
                 f"rate), got {smoothing}"
             )
         names = [entity.name for entity in entities]
-        if not entities or len(set(names)) != len(names):
+        if not entities or repeated(names):
             raise FraudOpsError(f"risk entities: need distinct entities, got {names}")
         return cls(delay_ms, parsed, float(smoothing), tuple(entities))
 

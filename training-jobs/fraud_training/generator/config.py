@@ -7,8 +7,11 @@ from datetime import UTC, date, datetime
 
 from fraud_training.errors import DataError
 
+MIN_ROWS = 1_000
 MIN_FRAUD_RATE = 0.001
 MAX_FRAUD_RATE = 0.05
+#: Fraud needs history before it; a year is the longest period the population's habits hold.
+MIN_DAYS, MAX_DAYS = 14, 366
 #: Transactions per customer over the default 30 days when ``customers`` is not given: about
 #: 1.3 a day, a typical card's activity.
 ROWS_PER_CUSTOMER = 40
@@ -27,8 +30,8 @@ class GeneratorConfig:
     start: date = date(2026, 1, 1)
 
     def __post_init__(self) -> None:
-        if self.rows < 1_000:
-            raise DataError(f"rows: must be at least 1000, got {self.rows}")
+        if self.rows < MIN_ROWS:
+            raise DataError(f"rows: must be at least {MIN_ROWS}, got {self.rows}")
         if not MIN_FRAUD_RATE <= self.fraud_rate <= MAX_FRAUD_RATE:
             raise DataError(
                 f"fraud_rate: must be between {MIN_FRAUD_RATE} and {MAX_FRAUD_RATE} "
@@ -39,9 +42,10 @@ class GeneratorConfig:
                 f"customers: must be between 50 and rows / 5 = {self.rows // 5} so that every "
                 f"customer has a history, got {self.customers}"
             )
-        if not 14 <= self.days <= 366:
+        if not MIN_DAYS <= self.days <= MAX_DAYS:
             raise DataError(
-                f"days: must be between 14 and 366 (fraud needs history before it), got {self.days}"
+                f"days: must be between {MIN_DAYS} and {MAX_DAYS} (fraud needs history before "
+                f"it), got {self.days}"
             )
 
     @property
