@@ -15,35 +15,30 @@ Keys (``<ns>`` is the served model's name, ``{...}`` a cluster hash tag):
   ``unknown`` to this state.
 
 Scoring sends, per transaction, one script per entity (read the delayed counts, then record the
-transaction: :file:`online_risk.lua`), a ``GETEX`` of the card and a ``SET NX`` of the record, all
-in one pipeline: one round trip for a batch. Feedback reads the record, then applies the fraud
-with :file:`online_risk_label.lua` per entity and for the card (atomic, idempotent) in a second
-round trip. When Redis is unreachable the caller gets ``None`` (the score is degraded, the
-counts are those of an entity never seen) and a circuit breaker spares later requests the timeout.
+transaction: :file:`online_risk.lua`), a ``GETEX`` of the card and a ``SET NX`` of the record, in
+the one pipeline of the request that also carries the history state's scripts (``online_redis``):
+one round trip for a batch. Feedback reads the record, then applies the fraud with
+:file:`online_risk_label.lua` per entity and for the card (atomic, idempotent) in a second round
+trip. When Redis is unreachable the caller gets ``None`` (the score is degraded, the counts are
+those of an entity never seen).
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from importlib.resources import files
 from typing import Any
 
 import numpy as np
-import redis.asyncio as aioredis
 from fraud_training.risk_features import RiskFeatures
-from redis.exceptions import NoScriptError, RedisError
 
-from fraud_inference.circuit_breaker import CircuitBreaker
-from fraud_inference.online_state import BREAKER_COOLDOWN_S, DEFAULT_NAMESPACE, KEY_PREFIX
+from fraud_inference.online_redis import Command, OnlineRedis, Script, ScriptCall
+from fraud_inference.online_state import DEFAULT_NAMESPACE, KEY_PREFIX
 
-log = logging.getLogger(__name__)
-
-OBSERVE_SCRIPT = files("fraud_inference").joinpath("online_risk.lua").read_text()
-LABEL_SCRIPT = files("fraud_inference").joinpath("online_risk_label.lua").read_text()
+OBSERVE_SCRIPT = Script.named("online_risk.lua")
+LABEL_SCRIPT = Script.named("online_risk_label.lua")
 
 
 @dataclass(frozen=True)
@@ -84,22 +79,15 @@ def record_key(transaction_id: str, namespace: str = DEFAULT_NAMESPACE) -> str:
 
 
 class OnlineRisk:
-    """Reads and updates the risk state in Redis, degrading to ``None`` when it is down."""
+    """Reads and updates the risk state in Redis (through ``redis``, the connection it shares
+    with the history state)."""
 
     def __init__(
-        self, url: str, timeout_s: float, ttl_days: int, namespace: str = DEFAULT_NAMESPACE
+        self, redis: OnlineRedis, ttl_days: int, namespace: str = DEFAULT_NAMESPACE
     ) -> None:
-        self._client = aioredis.Redis.from_url(
-            url,
-            socket_timeout=timeout_s,
-            socket_connect_timeout=timeout_s,
-            retry_on_timeout=False,
-            health_check_interval=0,
-        )
+        self.redis = redis
         self._ttl_s = ttl_days * 86_400
         self._namespace = namespace
-        self._scripts = {OBSERVE_SCRIPT: "", LABEL_SCRIPT: ""}
-        self.breaker = CircuitBreaker(BREAKER_COOLDOWN_S)
 
     def _state_ttl_s(self, spec: RiskFeatures) -> int:
         return max(self._ttl_s, -(-spec.retention_ms // 1000))
@@ -109,18 +97,22 @@ class OnlineRisk:
     ) -> dict[str, np.ndarray] | None:
         """Each row's counts (read before recording it), by aggregate name; ``None`` if Redis
         is down."""
-        if not self.breaker.allow():
-            return None
+        replies = await self.redis.run(self.commands(spec, rows))
+        return None if replies is None else as_arrays(spec, replies, len(rows))
+
+    def commands(self, spec: RiskFeatures, rows: Sequence[RiskObservation]) -> list[Command]:
+        """What reads and records ``rows``: per row, each entity's script call, the card's
+        ``GETEX`` and the record's ``SET NX`` (the order :func:`as_arrays` reads)."""
         ttl = str(self._state_ttl_s(spec))
         windows = [str(width) for _, width in spec.windows_ms]
         fixed = [str(spec.label_delay_ms), str(spec.retention_ms), ttl]
         card_ttl = self._ttl_s
         names = [entity.name for entity in spec.entities]
-        commands: list[tuple[Any, ...]] = []
+        commands: list[Command] = []
         for row in rows:
             for entity, key in zip(spec.entities, row.entities, strict=True):
                 commands.append(
-                    (
+                    ScriptCall(
                         OBSERVE_SCRIPT,
                         entity_keys(entity.name, key, self._namespace),
                         [str(row.ts_ms), row.transaction_id, *fixed, *windows],
@@ -137,19 +129,14 @@ class OnlineRisk:
             commands.append(
                 ("SET", record_key(row.transaction_id, self._namespace), record, "NX", "EX", ttl)
             )
-        replies = await self._run(commands)
-        if replies is None:
-            return None
-        return _as_arrays(spec, replies, len(rows))
+        return commands
 
     async def apply_label(self, spec: RiskFeatures | None, transaction_id: str) -> LabelOutcome:
         """Apply a confirmed fraud of ``transaction_id`` to the entities and the card it was
         scored with (``spec``, the served model's definition, only sets how long the state
         lives). Idempotent: a label applied before reports :attr:`LabelOutcome.ALREADY_APPLIED`.
         """
-        if not self.breaker.allow():
-            return LabelOutcome.UNAVAILABLE
-        reply = await self._run([("GET", record_key(transaction_id, self._namespace))])
+        reply = await self.redis.run([("GET", record_key(transaction_id, self._namespace))])
         if reply is None:
             return LabelOutcome.UNAVAILABLE
         if reply[0] is None:
@@ -157,8 +144,8 @@ class OnlineRisk:
         record = json.loads(reply[0])
         ts = str(int(record["ts_ms"]))
         ttl = str(self._ttl_s if spec is None else self._state_ttl_s(spec))
-        commands: list[tuple[Any, ...]] = [
-            (
+        commands: list[Command] = [
+            ScriptCall(
                 LABEL_SCRIPT,
                 [entity_keys(name, key, self._namespace)[1]],
                 ["entity", ts, transaction_id, ttl],
@@ -166,58 +153,21 @@ class OnlineRisk:
             for name, key in record["entities"].items()
         ]
         commands.append(
-            (
+            ScriptCall(
                 LABEL_SCRIPT,
                 [card_key(record["card"], self._namespace)],
                 ["card", ts, transaction_id, str(self._ttl_s)],
             )
         )
-        changed = await self._run(commands)
+        changed = await self.redis.run(commands)
         if changed is None:
             return LabelOutcome.UNAVAILABLE
         return (
             LabelOutcome.APPLIED if any(int(c) for c in changed) else LabelOutcome.ALREADY_APPLIED
         )
 
-    async def close(self) -> None:
-        """Close the connection pool."""
-        await self._client.aclose()
 
-    async def _run(self, commands: Sequence[tuple[Any, ...]]) -> list[Any] | None:
-        """Send ``commands`` in one pipeline (scripts as EVALSHA, loaded on a NOSCRIPT reply
-        and sent once more); ``None`` if Redis is down."""
-        try:
-            try:
-                replies = await self._pipeline(commands)
-            except NoScriptError:
-                for source in self._scripts:
-                    self._scripts[source] = await self._client.script_load(source)
-                replies = await self._pipeline(commands)
-        except (RedisError, OSError) as error:
-            if not self.breaker.is_open:
-                log.warning("online risk state unavailable, scoring degraded: %s", error)
-            self.breaker.record_failure()
-            return None
-        self.breaker.record_success()
-        return replies
-
-    async def _pipeline(self, commands: Sequence[tuple[Any, ...]]) -> list[Any]:
-        async with self._client.pipeline(transaction=False) as pipe:
-            for command in commands:
-                if command[0] in self._scripts:
-                    source, keys, args = command
-                    sha = self._scripts[source] or _UNLOADED
-                    pipe.evalsha(sha, len(keys), *keys, *args)
-                else:
-                    pipe.execute_command(*command)
-            return await pipe.execute()
-
-
-#: The sha of a script not loaded yet: Redis answers NOSCRIPT, and the scripts are loaded.
-_UNLOADED = "0" * 40
-
-
-def _as_arrays(spec: RiskFeatures, replies: Sequence[Any], rows: int) -> dict[str, np.ndarray]:
+def as_arrays(spec: RiskFeatures, replies: Sequence[Any], rows: int) -> dict[str, np.ndarray]:
     """Pipeline replies (per row: each entity's counts, the card's reply, the record's) as
     float arrays by aggregate name."""
     fields = spec.aggregate_fields

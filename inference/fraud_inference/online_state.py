@@ -9,23 +9,21 @@ separate state, and an update carries the transaction id: a retried request (or 
 stream) returns the reply of the first and changes nothing. Each entity the model uses (the
 default ``fraud_training.features.ENTITY_HISTORIES`` and the key columns the user named) has its
 own keys (its own hash slot, so the state also runs on Redis Cluster) and its own script call,
-pipelined with the customer's: one round trip per request however many entities there are. An
-entity's script costs the same for a merchant with millions of transactions a month as for one
-with ten (its windows are bucketed, see ``online_entity.lua``). When Redis is unreachable the caller
-gets ``None`` and scores degraded; a circuit breaker keeps a dead Redis from costing every
-request a timeout.
+sent in the one pipeline of the request (``online_redis``), with the risk state's: one round trip
+per request however many entities there are. No script walks a window: an entity's windows are
+bucketed and keep running totals (``online_entity.lua``), so a merchant with millions of
+transactions a month costs what one with ten does, and the customer's script reads a window's
+count and sum off the running sums stored in its first and newest entries (``online_state.lua``).
 """
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.resources import files
+from functools import lru_cache
 
 import numpy as np
-import redis.asyncio as aioredis
 from fraud_training.features import (
     AGGREGATE_FIELDS,
     ENTITY_HISTORIES,
@@ -33,17 +31,13 @@ from fraud_training.features import (
     WINDOWS_MS,
     EntityHistory,
 )
-from redis.exceptions import RedisError
 
-from fraud_inference.circuit_breaker import CircuitBreaker
-
-log = logging.getLogger(__name__)
+from fraud_inference.online_redis import OnlineRedis, Script, ScriptCall
 
 KEY_PREFIX = "fraudops"
 DEFAULT_NAMESPACE = "default"
-BREAKER_COOLDOWN_S = 2.0
-SCRIPT = files("fraud_inference").joinpath("online_state.lua").read_text()
-ENTITY_SCRIPT = files("fraud_inference").joinpath("online_entity.lua").read_text()
+SCRIPT = Script.named("online_state.lua")
+ENTITY_SCRIPT = Script.named("online_entity.lua")
 _NAN_WHEN_ABSENT = {
     "prev_ts_ms",
     "prev_lat",
@@ -71,11 +65,11 @@ class Observation:
 
 
 def customer_keys(customer_id: str, namespace: str = DEFAULT_NAMESPACE) -> list[str]:
-    """State, window, merchants, devices, seen-ids and replies keys of one customer of one
-    model; the ``{}`` hash tag keeps them in one cluster slot."""
+    """State, window entries, merchants, devices, seen-ids and replies keys of one customer of
+    one model; the ``{}`` hash tag keeps them in one cluster slot."""
     base = f"{KEY_PREFIX}:{namespace}:customer:{{{customer_id}}}"
     return [
-        f"{base}:{part}" for part in ("state", "window", "merchants", "devices", "seen", "replies")
+        f"{base}:{part}" for part in ("state", "entries", "merchants", "devices", "seen", "replied")
     ]
 
 
@@ -85,36 +79,27 @@ def entity_keys(
     """State (counters and buckets), seen-ids, replies and one last-seen set per
     distinct-counted column, of one entity (say a merchant) of one model."""
     base = f"{KEY_PREFIX}:{namespace}:{entity}:{{{key}}}"
-    parts = ("state", "seen", "replies", *(f"distinct:{column}" for column in distinct))
+    parts = ("state", "seen", "replied", *(f"distinct:{column}" for column in distinct))
     return [f"{base}:{part}" for part in parts]
 
 
 class OnlineState:
-    """Reads and updates customer histories in Redis, degrading to ``None`` when it is down."""
+    """Reads and updates customer and entity histories in Redis (through ``redis``, the
+    connection it shares with the risk state)."""
 
     def __init__(
         self,
-        url: str,
-        timeout_s: float,
+        redis: OnlineRedis,
         ttl_days: int,
         namespace: str = DEFAULT_NAMESPACE,
         entities: Sequence[EntityHistory] = ENTITY_HISTORIES,
     ) -> None:
-        self._client = aioredis.Redis.from_url(
-            url,
-            socket_timeout=timeout_s,
-            socket_connect_timeout=timeout_s,
-            retry_on_timeout=False,
-            health_check_interval=0,
-        )
-        self._script = self._client.register_script(SCRIPT)
-        self._entity_script = self._client.register_script(ENTITY_SCRIPT)
+        self.redis = redis
         self._ttl_days = ttl_days
         self._ttl_s = str(ttl_days * 86_400)
         self._entities = tuple(entities)
         self._namespace = namespace
         self._windows = [str(width) for width in WINDOWS_MS.values()]
-        self.breaker = CircuitBreaker(BREAKER_COOLDOWN_S)
 
     async def observe(
         self, rows: Sequence[Observation], entities: Sequence[EntityHistory] | None = None
@@ -122,34 +107,26 @@ class OnlineState:
         """Each row's aggregates (read before recording it) of the customer and of ``entities``
         (default: those the state was built with); ``None`` if Redis is down."""
         entities = self._entities if entities is None else tuple(entities)
-        if not self.breaker.allow():
-            return None
-        try:
-            if len(rows) == 1 and all(key is None for key in rows[0].entities[: len(entities)]):
-                replies = [await self._script(*self._script_call(rows[0]))]
-            else:
-                async with self._client.pipeline(transaction=False) as pipe:
-                    for row in rows:
-                        await self._script(*self._script_call(row), client=pipe)
-                        for i, entity in enumerate(entities):
-                            if row.entities[i] is not None:
-                                call = self._entity_call(row, entity, i)
-                                await self._entity_script(*call, client=pipe)
-                    replies = await pipe.execute()
-        except (RedisError, OSError) as error:
-            if not self.breaker.is_open:
-                log.warning("online feature state unavailable, scoring degraded: %s", error)
-            self.breaker.record_failure()
-            return None
-        self.breaker.record_success()
-        return _as_arrays(rows, replies, entities)
+        replies = await self.redis.run(self.commands(rows, entities))
+        return None if replies is None else as_arrays(rows, replies, entities)
 
-    async def close(self) -> None:
-        """Close the connection pool."""
-        await self._client.aclose()
+    def commands(
+        self, rows: Sequence[Observation], entities: Sequence[EntityHistory]
+    ) -> list[ScriptCall]:
+        """The script calls that read and record ``rows``: per row, the customer's, then one per
+        entity the row has a key of (the order :func:`as_arrays` reads the replies in)."""
+        calls = []
+        for row in rows:
+            calls.append(self._customer_call(row))
+            calls += (
+                self._entity_call(row, entity, i)
+                for i, entity in enumerate(entities)
+                if row.entities[i] is not None
+            )
+        return calls
 
-    def _script_call(self, row: Observation) -> tuple[list[str], list[str]]:
-        """Keys and arguments of the script for one row (see online_state.lua)."""
+    def _customer_call(self, row: Observation) -> ScriptCall:
+        """The customer script's call for one row (see online_state.lua)."""
         args = [
             str(row.ts_ms),
             str(row.cents),
@@ -162,13 +139,10 @@ class OnlineState:
             row.transaction_id,
             *self._windows,
         ]
-        return customer_keys(row.customer_id, self._namespace), args
+        return ScriptCall(SCRIPT, customer_keys(row.customer_id, self._namespace), args)
 
-    def _entity_call(
-        self, row: Observation, entity: EntityHistory, index: int
-    ) -> tuple[list[str], list[str]]:
-        """Keys and arguments of the entity script (see online_entity.lua) for one row's
-        ``index``-th entity."""
+    def _entity_call(self, row: Observation, entity: EntityHistory, index: int) -> ScriptCall:
+        """The entity script's call (see online_entity.lua) for one row's ``index``-th entity."""
         # an entity's state lives at least as long as its longest window
         ttl_s = max(self._ttl_days * 86_400, entity.longest_ms // 1000)
         args = [str(row.ts_ms), str(row.cents), str(ttl_s), row.transaction_id]
@@ -180,7 +154,8 @@ class OnlineState:
             args += ("0", "") if value is None else ("1", value)
         key = row.entities[index]
         assert key is not None
-        return entity_keys(entity.name, key, self._namespace, entity.distinct), args
+        keys = entity_keys(entity.name, key, self._namespace, entity.distinct)
+        return ScriptCall(ENTITY_SCRIPT, keys, args)
 
 
 def reply_fields(entities: Sequence[EntityHistory]) -> tuple[str, ...]:
@@ -192,7 +167,7 @@ def reply_fields(entities: Sequence[EntityHistory]) -> tuple[str, ...]:
 REPLY_FIELDS = reply_fields(ENTITY_HISTORIES)
 
 
-def _as_arrays(
+def as_arrays(
     rows: Sequence[Observation],
     replies: Sequence[Sequence[object]],
     entities: Sequence[EntityHistory],
@@ -200,6 +175,7 @@ def _as_arrays(
     """Script replies (per row the customer's, then each keyed entity's, each in its aggregate
     order) as float arrays by aggregate name; an entity a row has no key for has no history."""
     fields = reply_fields(entities)
+    absent = _absent_values(fields)
     table = np.empty((len(rows), len(fields)), dtype=np.float64)
     pending = iter(replies)
     for i, row in enumerate(rows):
@@ -209,11 +185,18 @@ def _as_arrays(
                 values += [None] * len(entity.aggregate_fields)
             else:
                 values += next(pending)
-        for j, (name, value) in enumerate(zip(fields, values, strict=True)):
-            if value is None:
-                table[i, j] = (
-                    math.nan if name in _NAN_WHEN_ABSENT or name.endswith(":prev_ts_ms") else 0.0
-                )
-            else:
-                table[i, j] = float(value)
+        table[i] = [
+            default if value is None else float(value)  # type: ignore[arg-type]
+            for value, default in zip(values, absent, strict=True)
+        ]
     return {name: table[:, j] for j, name in enumerate(fields)}
+
+
+@lru_cache(maxsize=64)
+def _absent_values(fields: tuple[str, ...]) -> tuple[float, ...]:
+    """What each aggregate is where the state has nothing: NaN for a previous transaction's time
+    or place, else 0."""
+    return tuple(
+        math.nan if name in _NAN_WHEN_ABSENT or name.endswith(":prev_ts_ms") else 0.0
+        for name in fields
+    )

@@ -27,9 +27,11 @@ from fraud_training.features import (
 )
 from fraud_training.risk_features import RiskFeatures, key_text
 
+from fraud_inference import online_risk, online_state
 from fraud_inference.explain import top_contributions
 from fraud_inference.metrics import ServiceMetrics
 from fraud_inference.model_store import ServedModel
+from fraud_inference.online_redis import Command
 from fraud_inference.online_risk import OnlineRisk, RiskObservation
 from fraud_inference.online_state import Observation, OnlineState
 from fraud_inference.responses import ClientError
@@ -170,6 +172,9 @@ class Scorer:
         top_k: int,
         risk: OnlineRisk | None = None,
     ) -> None:
+        if online is not None and risk is not None and risk.redis is not online.redis:
+            # a request reads both in one pipeline, on the history state's connection
+            raise ValueError("the history and risk states must share one OnlineRedis")
         self._online = online
         self._metrics = metrics
         self._top_k = top_k
@@ -186,12 +191,8 @@ class Scorer:
         entities = model_entities(bundle)
         raw, observations = raw_fields(rows, entities)
         risk = bundle.risk
-        # one after the other: on a busy 2-core machine two overlapping round trips through
-        # asyncio.gather measured slower (p50 4.7 ms vs 2.7 ms) than two in sequence
-        aggregates = await self._history(observations, entities)
-        risk_counts = None
-        if risk is not None:
-            risk_counts = await self._risk_counts(risk, risk_observations(risk, rows, raw["ts_ms"]))
+        risk_rows = None if risk is None else risk_observations(risk, rows, raw["ts_ms"])
+        aggregates, risk_counts = await self._online_state(observations, entities, risk, risk_rows)
         degraded = aggregates is None or (risk is not None and risk_counts is None)
         if degraded:
             self._metrics.features_degraded.inc(len(rows))
@@ -211,12 +212,25 @@ class Scorer:
             top = top_contributions(contributions, features, bundle.feature_names, self._top_k)
         return Scores(features, probabilities, decisions, top, degraded)
 
-    async def _history(
-        self, observations: list[Observation], entities: Sequence[EntityHistory]
-    ) -> dict[str, np.ndarray] | None:
-        return await self._online.observe(observations, entities) if self._online else None
-
-    async def _risk_counts(
-        self, risk: RiskFeatures, rows: list[RiskObservation]
-    ) -> dict[str, np.ndarray] | None:
-        return await self._risk.observe(risk, rows) if self._risk else None
+    async def _online_state(
+        self,
+        observations: list[Observation],
+        entities: Sequence[EntityHistory],
+        risk: RiskFeatures | None,
+        risk_rows: list[RiskObservation] | None,
+    ) -> tuple[dict[str, np.ndarray] | None, dict[str, np.ndarray] | None]:
+        """The history aggregates and (for a model with risk features) the risk counts of the
+        rows, read and recorded in one round trip; ``None`` for what Redis could not answer."""
+        if self._online is None:
+            return None, None
+        commands: list[Command] = [*self._online.commands(observations, entities)]
+        split = len(commands)
+        if risk is not None and risk_rows is not None and self._risk is not None:
+            commands += self._risk.commands(risk, risk_rows)
+        replies = await self._online.redis.run(commands)
+        if replies is None:
+            return None, None
+        aggregates = online_state.as_arrays(observations, replies[:split], entities)
+        if risk is None or risk_rows is None or self._risk is None:
+            return aggregates, None
+        return aggregates, online_risk.as_arrays(risk, replies[split:], len(risk_rows))

@@ -25,6 +25,7 @@ from fraud_inference.audit.spool import AuditSpool
 from fraud_inference.audit.writer import AuditWriter
 from fraud_inference.metrics import ServiceMetrics
 from fraud_inference.model_store import ModelStore, ServedModel
+from fraud_inference.online_redis import OnlineRedis
 from fraud_inference.online_risk import OnlineRisk
 from fraud_inference.online_state import OnlineState
 from fraud_inference.runtime import freeze_heap
@@ -58,26 +59,12 @@ class Services:
     def build(cls, settings: Settings) -> Services:
         """Wire the parts; nothing is contacted yet."""
         metrics = ServiceMetrics()
-        online = (
-            OnlineState(
-                settings.redis_url,
-                settings.redis_timeout_s,
-                settings.online_state_ttl_days,
-                namespace=settings.model_name,
-            )
-            if settings.redis_url
-            else None
-        )
-        risk = (
-            OnlineRisk(
-                settings.redis_url,
-                settings.redis_timeout_s,
-                settings.online_state_ttl_days,
-                namespace=settings.model_name,
-            )
-            if settings.redis_url
-            else None
-        )
+        online = risk = None
+        if settings.redis_url:
+            redis = OnlineRedis(settings.redis_url, settings.redis_timeout_s)
+            ttl_days, namespace = settings.online_state_ttl_days, settings.model_name
+            online = OnlineState(redis, ttl_days, namespace=namespace)
+            risk = OnlineRisk(redis, ttl_days, namespace=namespace)
         audit = feedback = None
         if settings.database_url:
             schema = SchemaGate(settings.database_url)
@@ -127,9 +114,7 @@ class Services:
         if self.feedback is not None:
             await self.feedback.close()
         if self.online is not None:
-            await self.online.close()
-        if self.risk is not None:
-            await self.risk.close()
+            await self.online.redis.close()
 
     async def load(self, uri: str) -> ServedModel:
         """Load and swap in a model, recording the outcome in the metrics."""

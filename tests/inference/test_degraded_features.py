@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from fraud_inference.online_state import BREAKER_COOLDOWN_S
+from fraud_inference.online_redis import BREAKER_COOLDOWN_S
 
 pytestmark = pytest.mark.services
 

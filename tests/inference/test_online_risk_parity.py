@@ -14,6 +14,7 @@ import uuid
 import numpy as np
 import pandas as pd
 import pytest
+from fraud_inference.online_redis import OnlineRedis
 from fraud_inference.online_risk import LabelOutcome, OnlineRisk, RiskObservation
 from fraud_training.features import timestamp_ms
 from fraud_training.risk_features import MERCHANT, RiskEntity, RiskFeatures
@@ -76,7 +77,7 @@ def replay(
     label_order = labelled[np.argsort(arrival[labelled], kind="stable")]
 
     async def run() -> dict[str, np.ndarray]:
-        state = OnlineRisk(url, 2.0, 90, f"risk-parity-{uuid.uuid4().hex[:8]}")
+        state = OnlineRisk(OnlineRedis(url, 2.0), 90, f"risk-parity-{uuid.uuid4().hex[:8]}")
         parts: list[dict[str, np.ndarray]] = []
         pending = 0
         try:
@@ -97,7 +98,7 @@ def replay(
                 parts.append(counts)
                 start = end
         finally:
-            await state.close()
+            await state.redis.close()
         return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
     return spec.derive(ts, asyncio.run(run()))
@@ -148,7 +149,7 @@ def test_a_repeated_label_and_a_repeated_score_change_nothing(redis_server) -> N
         return RiskObservation(f"{merchant}-t{i}", t, f"{merchant}-card", (merchant,))
 
     async def run() -> list[object]:
-        state = OnlineRisk(redis_server.url, 2.0, 90, "risk-idempotence")
+        state = OnlineRisk(OnlineRedis(redis_server.url, 2.0), 90, "risk-idempotence")
         try:
             await state.observe(spec, [row(0, base)])
             await state.observe(spec, [row(0, base)])  # a retried request
@@ -158,7 +159,7 @@ def test_a_repeated_label_and_a_repeated_score_change_nothing(redis_server) -> N
             counts = await state.observe(spec, [row(1, base + 2 * day)])
             return [first, again, unknown, counts]
         finally:
-            await state.close()
+            await state.redis.close()
 
     first, again, unknown, counts = asyncio.run(run())
     assert (first, again, unknown) == (

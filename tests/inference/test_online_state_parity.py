@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from fraud_inference.online_redis import OnlineRedis
 from fraud_inference.online_state import REPLY_FIELDS, Observation, OnlineState, reply_fields
 from fraud_inference.schemas import Transaction
 from fraud_inference.scoring import raw_fields
@@ -50,7 +51,7 @@ def replay(
     """Send a stream through the Redis state in order, in pipelined chunks as batches do."""
 
     async def run() -> list[dict[str, np.ndarray]]:
-        state = OnlineState(url, 2.0, 90, namespace, entities)
+        state = OnlineState(OnlineRedis(url, 2.0), 90, namespace, entities)
         try:
             parts = []
             for start in range(0, len(observations), chunk):
@@ -59,7 +60,7 @@ def replay(
                 parts.append(aggregates)
             return parts
         finally:
-            await state.close()
+            await state.redis.close()
 
     parts = asyncio.run(run())
     return {name: np.concatenate([part[name] for part in parts]) for name in reply_fields(entities)}
@@ -138,6 +139,35 @@ def test_redis_state_equals_the_in_memory_reference_with_out_of_order_times(
             np.testing.assert_equal(got[name][i], value, err_msg=f"row {i} {name}")
 
 
+def test_redis_windows_equal_the_reference_when_late_arrivals_come_and_age_out(
+    redis_server: Any,
+) -> None:
+    """Windows are read from running sums while arrivals are in time order and summed entry by
+    entry after a late one; both must give the reference's values, also once it aged out."""
+    customer = f"late-{uuid.uuid4().hex[:8]}"
+    rng = np.random.default_rng(7)
+    minute = 60_000
+    times = np.cumsum(rng.integers(1, 6 * 60, 400) * minute)  # about a week and a half
+    late = rng.random(400) < 0.1
+    times[late] -= rng.integers(1, 3 * 24 * 60, late.sum()) * minute
+    reference = CustomerHistory()
+    expected = []
+    observations = []
+    for i, ts in enumerate(times.tolist()):
+        cents = int(rng.integers(1, 50_000))
+        expected.append(reference.aggregates(ts, "m", "d"))
+        reference.add(ts, cents, "m", "d", 48.5, 2.25)
+        observations.append(
+            Observation(customer, f"t{i}", ts, cents, "m", "d", 48.5, 2.25, (None, None, None))
+        )
+
+    got = replay(redis_server.url, observations, chunk=1)
+
+    for i, row in enumerate(expected):
+        for name, value in row.items():
+            np.testing.assert_equal(got[name][i], value, err_msg=f"row {i} {name}")
+
+
 def test_redis_merchant_state_equals_the_in_memory_reference_with_out_of_order_times(
     redis_server: Any,
 ) -> None:
@@ -165,6 +195,40 @@ def test_redis_merchant_state_equals_the_in_memory_reference_with_out_of_order_t
 
     got = replay(
         redis_server.url, observations, chunk=1, namespace=f"ooo-{prefix}", entities=(spec,)
+    )
+
+    for i, row in enumerate(expected):
+        for name, value in row.items():
+            np.testing.assert_equal(got[name][i], value, err_msg=f"row {i} {name}")
+
+
+def test_redis_merchant_windows_equal_the_reference_over_a_long_stream_with_late_arrivals(
+    redis_server: Any,
+) -> None:
+    """Window totals are kept as running sums, buckets dropped as the window moves and the
+    maximum re-read when its bucket leaves; late arrivals (some older than whole windows) put
+    buckets out of order. Every aggregate must still be the reference's."""
+    merchant = f"busy-{uuid.uuid4().hex[:8]}"
+    spec = ENTITY_HISTORIES[0]
+    rng = np.random.default_rng(11)
+    minute = 60_000
+    times = np.cumsum(rng.integers(1, 90, 1_500) * minute)  # about six weeks
+    late = rng.random(1_500) < 0.1
+    times[late] -= rng.integers(1, 4 * 24 * 60, late.sum()) * minute
+    amounts = rng.lognormal(8, 1.5, 1_500).astype(np.int64) + 1
+    reference = EntityState(spec)
+    expected = []
+    for ts, cents in zip(times.tolist(), amounts.tolist(), strict=True):
+        expected.append(reference.aggregates(ts))
+        reference.add(ts, cents)
+    prefix = uuid.uuid4().hex[:8]
+    observations = [
+        Observation(f"{prefix}-c", f"t{i}", ts, cents, merchant, "d1", 0.0, 0.0, (merchant,))
+        for i, (ts, cents) in enumerate(zip(times.tolist(), amounts.tolist(), strict=True))
+    ]
+
+    got = replay(
+        redis_server.url, observations, chunk=50, namespace=f"long-{prefix}", entities=(spec,)
     )
 
     for i, row in enumerate(expected):

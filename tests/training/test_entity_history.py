@@ -11,6 +11,7 @@ from fraud_training.entity_history import (
     HOUR_MS,
     MIN_BUCKETS,
     MINUTE_MS,
+    ColumnCodes,
     EntityHistory,
     EntityState,
     Window,
@@ -25,11 +26,11 @@ def batch(spec: EntityHistory, rows: list[tuple[str, str, int, int]]) -> pd.Data
     """Aggregates of ``rows`` (shop, card, ts_ms, cents), given in time order."""
     frame = pd.DataFrame(rows, columns=["shop", "card", "ts", "cents"])
     out = spec.aggregates(
-        spec.key_codes(frame),
+        spec.key_codes(ColumnCodes(frame)),
         frame["ts"].to_numpy(np.int64),
         frame["cents"].to_numpy(np.int64),
         np.arange(len(frame)),
-        spec.member_codes(frame),
+        spec.member_codes(ColumnCodes(frame)),
     )
     return pd.DataFrame(out)
 
@@ -114,7 +115,7 @@ def test_rows_without_a_key_have_no_history_and_add_none() -> None:
     spec = EntityHistory("ip", ("ip",), (("1h", HOUR_MS),))
     frame = pd.DataFrame({"ip": ["a", None, "a", None]})
     agg = spec.aggregates(
-        spec.key_codes(frame),
+        spec.key_codes(ColumnCodes(frame)),
         T + np.arange(4, dtype=np.int64),
         np.full(4, 100, dtype=np.int64),
         np.arange(4),
@@ -161,7 +162,7 @@ def test_composite_keys_with_the_separator_in_a_value_stay_apart() -> None:
     spec = EntityHistory("pair", ("a", "b"), (("1h", HOUR_MS),))
     frame = pd.DataFrame({"a": ["x|y", "x", "x|y"], "b": ["z", "y|z", "z"]})
     agg = spec.aggregates(
-        spec.key_codes(frame),
+        spec.key_codes(ColumnCodes(frame)),
         T + np.arange(3, dtype=np.int64),
         np.full(3, 100, dtype=np.int64),
         np.arange(3),
@@ -173,7 +174,7 @@ def test_composite_keys_with_the_separator_in_a_value_stay_apart() -> None:
 def test_key_codes_compare_values_as_the_online_state_does_as_text() -> None:
     spec = EntityHistory("bin", ("bin",), (("1h", HOUR_MS),))
     frame = pd.DataFrame({"bin": pd.Series([411111, "411111", None, "522222"], dtype=object)})
-    codes = spec.key_codes(frame)
+    codes = spec.key_codes(ColumnCodes(frame))
     assert codes[0] == codes[1]
     assert codes[2] == -1
     assert codes[3] not in (codes[0], -1)

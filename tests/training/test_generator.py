@@ -15,6 +15,7 @@ from fraud_training.generator import (
     write_transactions,
 )
 from fraud_training.generator.patterns import PATTERNS
+from fraud_training.generator.patterns.terminal_compromise import NAME as TERMINAL_COMPROMISE
 from fraud_training.schema import CATEGORIES, LABEL, LEGIT_PATTERN, PATTERN, TRANSACTION_FIELDS
 from sklearn.metrics import average_precision_score, roc_auc_score
 
@@ -165,7 +166,7 @@ def test_terminal_compromise_charges_cards_again_where_they_paid_earlier_in_the_
 ):
     """Each charge is at an in-store terminal where the same card paid honestly at most four
     weeks before, with an amount like the honest ones there: nothing in the card's view is new."""
-    frauds = stream[stream[PATTERN] == "terminal_compromise"]
+    frauds = stream[stream[PATTERN] == TERMINAL_COMPROMISE]
     assert len(frauds) > 100
     assert (frauds["channel"] == "in_store").all()
     honest = stream[stream[LABEL] == 0]
@@ -180,7 +181,7 @@ def test_terminal_compromise_charges_cards_again_where_they_paid_earlier_in_the_
 def test_terminal_compromise_charges_at_the_terminals_busy_moments(stream):
     """Each charge falls within ten minutes of another card's honest payment at the terminal, so
     its time of day is one of the shop's own."""
-    frauds = stream[stream[PATTERN] == "terminal_compromise"]
+    frauds = stream[stream[PATTERN] == TERMINAL_COMPROMISE]
     honest = stream[stream[LABEL] == 0]
     pairs = frauds.merge(honest, on="merchant_id", suffixes=("", "_other"))
     pairs = pairs[pairs["customer_id"] != pairs["customer_id_other"]]
@@ -193,7 +194,7 @@ def test_terminal_compromise_lifts_the_terminals_volume_against_its_own_past(str
     30-day daily mean, more than for honest in-store rows."""
     in_store = (stream["channel"] == "in_store").to_numpy()
     ratio = features["merchant_txn_count_24h"] / (features["merchant_txn_count_30d"] / 30 + 1)
-    recharge = (stream[PATTERN] == "terminal_compromise").to_numpy()
+    recharge = (stream[PATTERN] == TERMINAL_COMPROMISE).to_numpy()
     honest = in_store & (stream[LABEL] == 0).to_numpy()
     assert ratio[recharge].median() > 1.2 * ratio[honest].median()
 
@@ -248,7 +249,7 @@ def terminal_compromise_auc(stream: pd.DataFrame, features: pd.DataFrame) -> flo
     model.fit(features.to_numpy()[:cut], labels[:cut])
     scores = model.predict_proba(features.to_numpy()[cut:])[:, 1]
     pattern = stream[PATTERN].to_numpy()[cut:]
-    judged = (pattern == "terminal_compromise") | (labels[cut:] == 0)
+    judged = (pattern == TERMINAL_COMPROMISE) | (labels[cut:] == 0)
     return roc_auc_score(labels[cut:][judged], scores[judged])
 
 

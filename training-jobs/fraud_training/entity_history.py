@@ -166,17 +166,16 @@ class EntityHistory:
         """A distinct-counted column's value as the state records it; None when missing."""
         return None if _missing(value) else str(value)
 
-    def key_codes(self, frame: pd.DataFrame | ColumnCodes) -> np.ndarray:
+    def key_codes(self, codes_of: ColumnCodes) -> np.ndarray:
         """Every row's entity key as an integer code (offline), equal exactly where
         :meth:`key_of` gives equal keys; -1 where a key column is missing."""
-        codes, missing = joint_codes(frame, self.columns)
+        codes, missing = joint_codes(codes_of, self.columns)
         codes[missing] = -1
         return codes
 
-    def member_codes(self, frame: pd.DataFrame | ColumnCodes) -> dict[str, np.ndarray]:
+    def member_codes(self, codes_of: ColumnCodes) -> dict[str, np.ndarray]:
         """Each distinct-counted column's values as integer codes (offline); -1 where missing."""
-        codes = frame if isinstance(frame, ColumnCodes) else ColumnCodes(frame)
-        return {column: codes(column) for column in self.distinct}
+        return {column: codes_of(column) for column in self.distinct}
 
     @cached_property
     def aggregate_fields(self) -> tuple[str, ...]:
@@ -229,13 +228,13 @@ class EntityHistory:
         """Every row's aggregates, vectorised, in the rows' own order.
 
         ``key_codes`` are :meth:`key_codes` (-1: no key); ``time_order`` sorts the rows by (time,
-        transaction id), and a stable sort of the entity codes on top of it gives the 'earlier'
-        order within each entity without another sort of text. ``member_codes`` holds the codes
-        of each :attr:`distinct` column (-1: missing).
+        transaction id), and gives the 'earlier' order within each entity
+        (:func:`earlier_order`). ``member_codes`` holds the codes of each :attr:`distinct` column
+        (-1: missing).
         """
         n = len(key_codes)
         codes = _missing_apart(np.asarray(key_codes, dtype=np.int64))
-        order = time_order[np.argsort(codes[time_order], kind="stable")]
+        order = earlier_order(codes, time_order)
         entity, t, c = codes[order], np.asarray(ts, np.int64)[order], cents[order]
         position = np.arange(n, dtype=np.int64)
         new_entity = np.ones(n, dtype=bool)
@@ -478,11 +477,8 @@ class ColumnCodes:
         return self._codes[column]
 
 
-def joint_codes(
-    frame: pd.DataFrame | ColumnCodes, columns: Sequence[str]
-) -> tuple[np.ndarray, np.ndarray]:
+def joint_codes(of: ColumnCodes, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes of the tuple of ``columns`` per row, and where one of them is missing."""
-    of = frame if isinstance(frame, ColumnCodes) else ColumnCodes(frame)
     codes = of(columns[0]).copy()
     missing = codes < 0
     for column in columns[1:]:
@@ -503,6 +499,14 @@ def _missing_apart(codes: np.ndarray) -> np.ndarray:
     out = codes.copy()
     out[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
     return out
+
+
+def earlier_order(key_codes: np.ndarray, time_order: np.ndarray) -> np.ndarray:
+    """Row positions grouped by key, each key's rows in time order (``time_order`` sorts the rows
+    by time, then transaction id): the order in which a row's 'earlier' rows of the same key are
+    the ones before it. A stable sort of the codes on top of the time order, so no text is sorted
+    again."""
+    return time_order[np.argsort(key_codes[time_order], kind="stable")]
 
 
 def in_row_order(columns: Mapping[str, np.ndarray], order: np.ndarray) -> dict[str, np.ndarray]:

@@ -29,6 +29,7 @@ from fraud_training.entity_history import (
     ENTITY_WINDOWS_MS,
     ColumnCodes,
     EntityHistory,
+    earlier_order,
     in_row_order,
 )
 from fraud_training.entity_history import EntityState as EntityState  # the reference, re-exported
@@ -155,6 +156,11 @@ def timestamp_ms(values: pd.Series) -> np.ndarray:
     return (ts.astype("datetime64[ns, UTC]").astype("int64") // 1_000_000).to_numpy(np.int64)
 
 
+def _times(frame: pd.DataFrame, ts_ms: np.ndarray | None) -> np.ndarray:
+    """``ts_ms`` if the caller converted the frame's times already, else their conversion."""
+    return timestamp_ms(frame["timestamp"]) if ts_ms is None else ts_ms
+
+
 def haversine_km(
     lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
 ) -> np.ndarray:
@@ -208,10 +214,11 @@ def raw_inputs_from_columns(ts_ms: np.ndarray, columns: Mapping[str, Any]) -> di
     }
 
 
-def raw_inputs(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The fields :func:`derive_features` needs, from a frame in the transaction schema."""
+def raw_inputs(frame: pd.DataFrame, ts_ms: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The fields :func:`derive_features` needs, from a frame in the transaction schema
+    (``ts_ms``: its times, if already converted)."""
     columns = {name: frame[name].to_numpy() for name in RAW_COLUMNS}
-    return raw_inputs_from_columns(timestamp_ms(frame["timestamp"]), columns)
+    return raw_inputs_from_columns(_times(frame, ts_ms), columns)
 
 
 def time_order(frame: pd.DataFrame, ts_ms: np.ndarray | None = None) -> np.ndarray:
@@ -219,7 +226,7 @@ def time_order(frame: pd.DataFrame, ts_ms: np.ndarray | None = None) -> np.ndarr
 
     One integer sort of the times; only rows that share a time with another are sorted by their
     id's text, so data with distinct times never pays for a sort of text."""
-    ts = timestamp_ms(frame["timestamp"]) if ts_ms is None else ts_ms
+    ts = _times(frame, ts_ms)
     order = np.argsort(ts, kind="stable")
     t = ts[order]
     tied = np.zeros(len(t), dtype=bool)
@@ -239,12 +246,13 @@ def entity_aggregates(
     entities: Sequence[EntityHistory] = ENTITY_HISTORIES,
     order_in_time: np.ndarray | None = None,
     codes: ColumnCodes | None = None,
+    ts_ms: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Every row's aggregates of each of ``entities``, in frame order."""
     if not entities:
         return {}
     codes = ColumnCodes(frame) if codes is None else codes
-    ts = timestamp_ms(frame["timestamp"])
+    ts = _times(frame, ts_ms)
     order = time_order(frame, ts) if order_in_time is None else order_in_time
     cents = to_cents(frame["amount"].to_numpy())
     out: dict[str, np.ndarray] = {}
@@ -259,6 +267,7 @@ def history_aggregates(
     frame: pd.DataFrame,
     order_in_time: np.ndarray | None = None,
     codes: ColumnCodes | None = None,
+    ts_ms: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Every row's history aggregates, vectorised (sorts, prefix sums, binary searches).
 
@@ -267,12 +276,12 @@ def history_aggregates(
     apart, and window sums are differences of one integer prefix sum of cents.
     """
     n = len(frame)
-    in_time = time_order(frame) if order_in_time is None else order_in_time
+    times = _times(frame, ts_ms)
+    in_time = time_order(frame, times) if order_in_time is None else order_in_time
     codes = ColumnCodes(frame) if codes is None else codes
-    # the 'earlier' order: by customer (in order of first appearance), then time and id
-    order = in_time[np.argsort(codes("customer_id")[in_time], kind="stable")]
+    order = earlier_order(codes("customer_id"), in_time)
     customer = codes("customer_id")[order]
-    ts = timestamp_ms(frame["timestamp"])[order]
+    ts = times[order]
     cents = to_cents(frame["amount"].to_numpy())[order]
     lat = frame["lat"].to_numpy(np.float64)[order]
     lon = frame["lon"].to_numpy(np.float64)[order]
@@ -385,13 +394,14 @@ def derive_features(
 def transaction_features(frame: pd.DataFrame, entities: Sequence[EntityHistory] = ()) -> np.ndarray:
     """Offline: the feature matrix of a whole frame in the transaction schema, in frame order,
     with the features of the user-named ``entities`` last."""
-    in_time = time_order(frame)
+    ts = timestamp_ms(frame["timestamp"])
+    in_time = time_order(frame, ts)
     codes = ColumnCodes(frame)
     aggregates = {
-        **history_aggregates(frame, in_time, codes),
-        **entity_aggregates(frame, (*ENTITY_HISTORIES, *entities), in_time, codes),
+        **history_aggregates(frame, in_time, codes, ts),
+        **entity_aggregates(frame, (*ENTITY_HISTORIES, *entities), in_time, codes, ts),
     }
-    return derive_features(raw_inputs(frame), aggregates, entities)
+    return derive_features(raw_inputs(frame, ts), aggregates, entities)
 
 
 def creditcard_features(frame: pd.DataFrame, entities: Sequence[EntityHistory] = ()) -> np.ndarray:

@@ -38,7 +38,13 @@ from fraud_training.choices import (
     DEFAULT_RISK_SMOOTHING,
     DEFAULT_RISK_WINDOWS,
 )
-from fraud_training.entity_history import column_codes, in_row_order, joined_key, joint_codes
+from fraud_training.entity_history import (
+    ColumnCodes,
+    column_codes,
+    in_row_order,
+    joined_key,
+    joint_codes,
+)
 from fraud_training.errors import FraudOpsError
 from fraud_training.lazy_module import LazyModule
 from fraud_training.repeats import repeated
@@ -72,7 +78,8 @@ class RiskEntity:
     def codes(self, frame: pd.DataFrame) -> np.ndarray:
         """Every row's key as an integer code (offline), equal exactly where :meth:`key_of`
         gives equal keys (a missing value is the empty string)."""
-        return joint_codes(frame[list(self.columns)].apply(_with_empty_text), self.columns)[0]
+        texts = frame[list(self.columns)].apply(_with_empty_text)
+        return joint_codes(ColumnCodes(texts), self.columns)[0]
 
 
 def key_text(value: Any) -> str:
