@@ -42,10 +42,9 @@ sys.path[:0] = [str(REPO / "hack")]
 
 from fraud_inference.online_redis import OnlineRedis  # noqa: E402
 from fraud_inference.online_risk import OnlineRisk, RiskObservation  # noqa: E402
-from fraud_inference.online_risk import as_arrays as risk_as_arrays  # noqa: E402
-from fraud_inference.online_state import Observation, OnlineState, as_arrays  # noqa: E402
+from fraud_inference.online_state import Observation, OnlineState  # noqa: E402
 from fraud_inference.schemas import Transaction  # noqa: E402
-from fraud_inference.scoring import raw_fields  # noqa: E402
+from fraud_inference.scoring import raw_fields, read_online_state  # noqa: E402
 from fraud_training.features import ENTITY_HISTORIES  # noqa: E402
 from fraud_training.generator import GeneratorConfig, generate_transactions  # noqa: E402
 from fraud_training.risk_features import RiskFeatures  # noqa: E402
@@ -89,12 +88,11 @@ async def per_call_ms_with_risk(
     try:
         for i, row in enumerate(observations):
             started = time.perf_counter()
-            history = state.commands([row], entities)
-            replies = await redis.run([*history, *risk_state.commands(risk, [rows[i]])])
-            if replies is None:
+            history, counts = await read_online_state(
+                state, [row], entities, risk_state, (risk, [rows[i]])
+            )
+            if history is None or counts is None:
                 raise RuntimeError("Redis unavailable during the benchmark")
-            as_arrays([row], replies[: len(history)], entities)
-            risk_as_arrays(risk, replies[len(history) :], 1)
             out[i] = (time.perf_counter() - started) * 1000.0
             if frame_labels[i]:
                 await risk_state.apply_label(risk, row.transaction_id)

@@ -95,13 +95,12 @@ for i = 1, nwin do
     end
     at = at - 1
   end
-  local before, after
-  if at >= 0 and index == bucket then
-    before, after = string.sub(body, 1, at * WIDTH), string.sub(body, (at + 1) * WIDTH + 1)
-  else
+  local found = at >= 0 and index == bucket
+  if not found then
     bc, bs, bq, bm = 0, 0, 0, 0
-    before, after = string.sub(body, 1, (at + 1) * WIDTH), string.sub(body, (at + 1) * WIDTH + 1)
   end
+  local before = string.sub(body, 1, (found and at or at + 1) * WIDTH)
+  local after = string.sub(body, (at + 1) * WIDTH + 1)
   if cents > bm then
     bm = cents
   end

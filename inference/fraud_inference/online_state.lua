@@ -22,6 +22,7 @@ local state, entries, merchants, devices = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local seen, replies = KEYS[5], KEYS[6]
 local ts = tonumber(ARGV[1])
 local cents = tonumber(ARGV[2])
+local longest = tonumber(ARGV[8])
 local txn = ARGV[9]
 
 local cached = redis.call('HGET', replies, txn)
@@ -34,7 +35,7 @@ local function int(x)
 end
 
 -- entries this old are in no window of this transaction (every window is at most the longest)
-local horizon = int(ts - tonumber(ARGV[8]))
+local horizon = int(ts - longest)
 redis.call('ZREMRANGEBYSCORE', entries, '-inf', horizon)
 
 local prior = redis.call('HMGET', state, 'n', 'sum', 'ts', 'lat', 'lon', 'newest', 'late')
@@ -49,7 +50,7 @@ local result = {
 }
 
 local counts, sums = {}, {}
-if not (prior[7] and tonumber(prior[7]) > ts - tonumber(ARGV[8])) then
+if not (prior[7] and tonumber(prior[7]) > ts - longest) then
   local newest = redis.call('ZRANGE', entries, -1, -1)[1]
   local last_seq, last_before, last_cents
   if newest then
@@ -94,12 +95,11 @@ end
 
 local sequence = redis.call('HINCRBY', state, 'n', 1)
 local before = redis.call('HINCRBY', state, 'sum', ARGV[2]) - cents
-redis.call('HSET', state, 'ts', ARGV[1], 'lat', ARGV[5], 'lon', ARGV[6])
+local order = {'newest', ARGV[1]}
 if prior[6] and ts < tonumber(prior[6]) then
-  redis.call('HSET', state, 'late', int(math.max(ts, tonumber(prior[7] or ts))))
-else
-  redis.call('HSET', state, 'newest', ARGV[1])
+  order = {'late', int(math.max(ts, tonumber(prior[7] or ts)))}
 end
+redis.call('HSET', state, 'ts', ARGV[1], 'lat', ARGV[5], 'lon', ARGV[6], order[1], order[2])
 redis.call('SADD', merchants, ARGV[3])
 redis.call('SADD', devices, ARGV[4])
 redis.call('ZADD', entries, ts, string.format('%015d:%d:%d', sequence, before, cents))

@@ -146,9 +146,7 @@ class OnlineState:
         # an entity's state lives at least as long as its longest window
         ttl_s = max(self._ttl_days * 86_400, entity.longest_ms // 1000)
         args = [str(row.ts_ms), str(row.cents), str(ttl_s), row.transaction_id]
-        args.append(str(len(entity.windows)))
-        for window in entity.windows:
-            args += (str(window.bucket_ms), str(window.buckets))
+        args += _window_args(entity)
         members = row.members[index] if row.members else (None,) * len(entity.distinct)
         for value in members:
             args += ("0", "") if value is None else ("1", value)
@@ -156,6 +154,14 @@ class OnlineState:
         assert key is not None
         keys = entity_keys(entity.name, key, self._namespace, entity.distinct)
         return ScriptCall(ENTITY_SCRIPT, keys, args)
+
+
+@lru_cache(maxsize=64)
+def _window_args(entity: EntityHistory) -> tuple[str, ...]:
+    """The entity script's window arguments, the same for every row: how many windows, then each
+    one's bucket size and bucket count."""
+    sizes = (str(value) for w in entity.windows for value in (w.bucket_ms, w.buckets))
+    return (str(len(entity.windows)), *sizes)
 
 
 def reply_fields(entities: Sequence[EntityHistory]) -> tuple[str, ...]:

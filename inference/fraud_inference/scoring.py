@@ -191,8 +191,15 @@ class Scorer:
         entities = model_entities(bundle)
         raw, observations = raw_fields(rows, entities)
         risk = bundle.risk
-        risk_rows = None if risk is None else risk_observations(risk, rows, raw["ts_ms"])
-        aggregates, risk_counts = await self._online_state(observations, entities, risk, risk_rows)
+        aggregates: dict[str, np.ndarray] | None = None
+        risk_counts: dict[str, np.ndarray] | None = None
+        if self._online is not None:
+            with_risk = (
+                None if risk is None else (risk, risk_observations(risk, rows, raw["ts_ms"]))
+            )
+            aggregates, risk_counts = await read_online_state(
+                self._online, observations, entities, self._risk, with_risk
+            )
         degraded = aggregates is None or (risk is not None and risk_counts is None)
         if degraded:
             self._metrics.features_degraded.inc(len(rows))
@@ -212,25 +219,26 @@ class Scorer:
             top = top_contributions(contributions, features, bundle.feature_names, self._top_k)
         return Scores(features, probabilities, decisions, top, degraded)
 
-    async def _online_state(
-        self,
-        observations: list[Observation],
-        entities: Sequence[EntityHistory],
-        risk: RiskFeatures | None,
-        risk_rows: list[RiskObservation] | None,
-    ) -> tuple[dict[str, np.ndarray] | None, dict[str, np.ndarray] | None]:
-        """The history aggregates and (for a model with risk features) the risk counts of the
-        rows, read and recorded in one round trip; ``None`` for what Redis could not answer."""
-        if self._online is None:
-            return None, None
-        commands: list[Command] = [*self._online.commands(observations, entities)]
-        split = len(commands)
-        if risk is not None and risk_rows is not None and self._risk is not None:
-            commands += self._risk.commands(risk, risk_rows)
-        replies = await self._online.redis.run(commands)
-        if replies is None:
-            return None, None
-        aggregates = online_state.as_arrays(observations, replies[:split], entities)
-        if risk is None or risk_rows is None or self._risk is None:
-            return aggregates, None
-        return aggregates, online_risk.as_arrays(risk, replies[split:], len(risk_rows))
+
+async def read_online_state(
+    online: OnlineState,
+    observations: Sequence[Observation],
+    entities: Sequence[EntityHistory],
+    risk_state: OnlineRisk | None = None,
+    risk: tuple[RiskFeatures, Sequence[RiskObservation]] | None = None,
+) -> tuple[dict[str, np.ndarray] | None, dict[str, np.ndarray] | None]:
+    """The history aggregates of ``observations`` and, given a risk definition and its rows, the
+    risk counts, read and recorded in one round trip on ``online``'s connection (which
+    ``risk_state`` shares); ``None`` for what Redis could not answer."""
+    commands: list[Command] = [*online.commands(observations, entities)]
+    split = len(commands)
+    if risk_state is not None and risk is not None:
+        commands += risk_state.commands(*risk)
+    replies = await online.redis.run(commands)
+    if replies is None:
+        return None, None
+    aggregates = online_state.as_arrays(observations, replies[:split], entities)
+    if risk_state is None or risk is None:
+        return aggregates, None
+    spec, rows = risk
+    return aggregates, online_risk.as_arrays(spec, replies[split:], len(rows))
