@@ -6,14 +6,16 @@ concurrent requests for the same customer cannot interleave a read and a write. 
 scripts in one pipeline, in the order of the batch. Keys carry a TTL, so customers who stop
 transacting age out. Keys carry the served model's name, so two models served from one Redis keep
 separate state, and an update carries the transaction id: a retried request (or a replayed
-stream) returns the reply of the first and changes nothing. Each entity the model uses (the
-default ``fraud_training.features.ENTITY_HISTORIES`` and the key columns the user named) has its
-own keys (its own hash slot, so the state also runs on Redis Cluster) and its own script call,
-sent in the one pipeline of the request (``online_redis``), with the risk state's: one round trip
-per request however many entities there are. No script walks a window: an entity's windows are
-bucketed and keep running totals (``online_entity.lua``), so a merchant with millions of
-transactions a month costs what one with ten does, and the customer's script reads a window's
-count and sum off the running sums stored in its first and newest entries (``online_state.lua``).
+stream) returns the reply of the first and changes nothing. Each entity the model uses (its
+built-in histories, ``fraud_training.features.builtin_histories``, and the key columns the user
+named) has its own keys (its own hash slot, so the state also runs on Redis Cluster; named
+after the entity and its bucket layout, so versions with other windows never share buckets) and
+its own script call, sent in the one pipeline of the request (``online_redis``), with the risk
+state's: one round trip per request however many entities there are. No script walks a window:
+an entity's windows are bucketed and keep running totals (``online_entity.lua``), so a merchant
+with millions of transactions a month costs what one with ten does, and the customer's script
+reads a window's count and sum off the running sums stored in its first and newest entries
+(``online_state.lua``).
 """
 
 from __future__ import annotations
@@ -152,7 +154,7 @@ class OnlineState:
             args += ("0", "") if value is None else ("1", value)
         key = row.entities[index]
         assert key is not None
-        keys = entity_keys(entity.name, key, self._namespace, entity.distinct)
+        keys = entity_keys(entity.state_name, key, self._namespace, entity.distinct)
         return ScriptCall(ENTITY_SCRIPT, keys, args)
 
 

@@ -59,8 +59,8 @@ class Scores:
 
 
 def model_entities(bundle: ServableBundle) -> tuple[EntityHistory, ...]:
-    """The entity histories a model's features read: the default ones, then the user-named."""
-    return (*ENTITY_HISTORIES, *bundle.inputs.entities)
+    """The entity histories a model's features read: its built-in ones, then the user-named."""
+    return bundle.inputs.histories
 
 
 def raw_fields(
@@ -205,7 +205,7 @@ class Scorer:
             self._metrics.features_degraded.inc(len(rows))
         if aggregates is None:
             aggregates = no_history(len(rows), entities)
-        features = derive_features(raw, aggregates, bundle.inputs.entities)
+        features = derive_features(raw, aggregates, bundle.inputs.entities, bundle.inputs.builtin)
         if risk is not None:
             counts = risk.no_history(len(rows)) if risk_counts is None else risk_counts
             features = np.column_stack([features, risk.derive(raw["ts_ms"], counts)])

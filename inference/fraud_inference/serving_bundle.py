@@ -23,11 +23,16 @@ from typing import Any, Protocol
 from fraud_training.bundle_layout import BUNDLE_FILE, SERVING_FOLDER
 from fraud_training.decisions import Thresholds
 from fraud_training.errors import RegistryError
-from fraud_training.features import EntityHistory, FeatureInputs, PassThroughFeature
+from fraud_training.features import (
+    ENTITY_HISTORIES,
+    EntityHistory,
+    FeatureInputs,
+    PassThroughFeature,
+)
 from fraud_training.risk_features import RiskFeatures
 
 #: The payload formats this service reads (see ``fraud_training.serving_payload``).
-READABLE_FORMATS = (1,)
+READABLE_FORMATS = (1, 2)
 MANIFEST_FILE = "serving.json"
 #: What unpickling a bundle's estimator imports.
 TRAINING_STACK = ("sklearn", "imblearn", "xgboost", "lightgbm")
@@ -105,11 +110,20 @@ class ServingBundle:
                     EntityHistory.from_description(entity)
                     for entity in manifest.get("entities", [])
                 ),
+                _builtin_histories(manifest),
             ),
             schema=manifest.get("input_schema", {}),
             reference_profile=manifest.get("reference_profile", {}),
             risk=RiskFeatures.from_description(manifest["risk"]) if manifest.get("risk") else None,
         )
+
+
+def _builtin_histories(manifest: dict[str, Any]) -> tuple[EntityHistory, ...]:
+    """The built-in histories a payload names; a format-1 payload (written before they were
+    configurable) used the default ones."""
+    if "builtin" not in manifest:
+        return ENTITY_HISTORIES
+    return tuple(EntityHistory.from_description(entity) for entity in manifest["builtin"])
 
 
 def has_payload(folder: Path) -> bool:

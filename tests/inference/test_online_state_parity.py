@@ -15,10 +15,12 @@ from fraud_inference.schemas import Transaction
 from fraud_inference.scoring import raw_fields
 from fraud_training.features import (
     ENTITY_HISTORIES,
+    TRANSACTION_BASE_FEATURES,
     TRANSACTION_FEATURES,
     CustomerHistory,
     EntityHistory,
     EntityState,
+    builtin_histories,
     derive_features,
     raw_inputs,
     transaction_features,
@@ -314,6 +316,44 @@ def test_a_user_named_entity_replayed_through_redis_gives_exactly_the_offline_fe
     names = [*TRANSACTION_FEATURES, *email.feature_names]
     assert offline[:, names.index("email_domain_distinct_customer_id_30d")].max() > 1
     np.testing.assert_allclose(online, offline, rtol=0.0, atol=1e-9)
+
+
+def test_built_in_histories_over_configured_windows_through_redis_give_the_offline_features(
+    transactions_frame: pd.DataFrame, redis_server: Any
+) -> None:
+    frame = fresh_customers(transactions_frame).head(3_000)
+    builtin = builtin_histories((("6h", 21_600_000), ("3d", 259_200_000)), (("12h", 43_200_000),))
+    raw, observations = raw_fields(as_requests(frame), builtin)
+
+    namespace = f"windows-{uuid.uuid4().hex[:8]}"
+    replayed = replay(redis_server.url, observations, namespace=namespace, entities=builtin)
+    online = derive_features(raw, replayed, builtin=builtin)
+    offline = transaction_features(frame, builtin=builtin)
+
+    names = [*TRANSACTION_BASE_FEATURES, *(n for entity in builtin for n in entity.feature_names)]
+    assert offline[:, names.index("merchant_txn_count_3d")].max() > 1
+    assert "card_merchant_txn_count_12h" in names and "merchant_txn_count_30d" not in names
+    np.testing.assert_allclose(online, offline, rtol=0.0, atol=1e-9)
+
+
+def test_two_versions_with_other_merchant_windows_keep_apart_state_in_one_namespace(
+    redis_server: Any,
+) -> None:
+    merchant = f"m-{uuid.uuid4().hex[:8]}"
+    default = ENTITY_HISTORIES[:1]
+    shorter = builtin_histories((("6h", 21_600_000),))[:1]
+
+    def row(txn: str, ts_ms: int) -> Observation:
+        return Observation(
+            "c1", txn, ts_ms, 1_000, merchant, "d1", 0.0, 0.0, (merchant,), (("c1",),)
+        )
+
+    replay(redis_server.url, [row("t1", 3_600_000)], namespace="versions", entities=default)
+    other = replay(redis_server.url, [row("t2", 7_200_000)], namespace="versions", entities=shorter)
+    again = replay(redis_server.url, [row("t3", 7_200_001)], namespace="versions", entities=default)
+
+    assert other["merchant:n_prior"][0] == 0.0
+    assert again["merchant:n_prior"][0] == 1.0
 
 
 def test_redis_distinct_counts_and_bucket_edges_equal_the_reference_out_of_order(

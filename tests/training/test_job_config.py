@@ -75,3 +75,8 @@ def test_the_entity_windows_reach_the_training_config() -> None:
         ("6h", 21_600_000),
         ("3d", 259_200_000),
     )
+
+
+def test_the_pair_windows_reach_the_training_config() -> None:
+    spec = {**SPEC, "training": {"pairWindows": ["12h"]}}
+    assert training_config(spec, Path("/data/x.csv")).pair_windows_ms() == (("12h", 43_200_000),)

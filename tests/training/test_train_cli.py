@@ -113,6 +113,7 @@ def test_train_refuses_an_unknown_hyperparameter_by_name(
         ("--risk-window", "7x", "--risk-window: '7x' is not a window"),
         ("--risk-smoothing", "-1", "--risk-smoothing: must be a number >= 0"),
         ("--entity-window", "7x", "--entity-window: '7x' is not a window"),
+        ("--pair-window", "7x", "--pair-window: '7x' is not a window"),
     ],
 )
 def test_train_refuses_a_bad_risk_feature_option_in_one_line(

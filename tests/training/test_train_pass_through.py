@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from fraud_inference.serving_bundle import read_servable
 from fraud_training.config import TrainingConfig
 from fraud_training.loaders import ColumnMapping
-from fraud_training.registry import download_bundle
+from fraud_training.registry import download_bundle, download_model
 from fraud_training.risk_features import risk_entities
-from fraud_training.tracking import TrackingTarget
+from fraud_training.tracking import TrackingTarget, load_run_holdout
 from fraud_training.train import TrainingResult, run_training
 from training_setup import FAST_XGBOOST
 
@@ -58,6 +59,7 @@ def trained(
             tracking_uri=local_tracking.tracking_uri,
             hyperparameters=FAST_XGBOOST,
             risk_entities=risk_entities(["ip"]),
+            pair_windows=("12h", "30d"),
         )
     )
 
@@ -86,6 +88,8 @@ def test_the_history_feature_definition_is_data_in_the_bundle_and_mlflow(
     assert by_name["merchant"]["columns"] == ["merchant_id"]
     assert by_name["card_merchant"]["columns"] == ["customer_id", "merchant_id"]
     assert [w["name"] for w in by_name["merchant"]["windows"]] == ["1h", "24h", "7d", "30d"]
+    assert [w["name"] for w in by_name["card_merchant"]["windows"]] == ["12h", "30d"]
+    assert params["pair_windows"] == "12h,30d"
     assert by_name["merchant"]["distinct"] == ["customer_id"]
     assert by_name["ip"]["columns"] == ["ip"]
     assert "merchant_txn_count_30d" in bundle.feature_names
@@ -106,3 +110,26 @@ def test_a_strong_pass_through_column_lifts_the_test_metrics(trained: TrainingRe
     assert trained.metrics["pr_auc"] > 0.9
     assert "card_precision_at_100" in trained.metrics
     assert trained.metrics["validation_rows"] > 0
+
+
+def test_the_bundle_orders_its_columns_as_the_model_was_trained(
+    trained: TrainingResult, local_tracking: TrackingTarget
+) -> None:
+    """With a user entity and risk features both present, the gate and serving read the
+    hold-out in the bundle's column order: the scores must be the ones training measured."""
+    bundle = download_bundle(trained.model_uri, local_tracking.tracking_uri).bundle
+    holdout = load_run_holdout(local_tracking.client(), trained.run_id)
+    assert bundle.feature_names == holdout.feature_names
+    features = holdout.features_for(bundle.feature_names)
+    assert features is not None
+    np.testing.assert_allclose(bundle.predict_proba(features), holdout.scores, rtol=1e-6)
+
+
+def test_the_serving_payload_keeps_the_built_in_windows_the_model_was_trained_with(
+    trained: TrainingResult, local_tracking: TrackingTarget
+) -> None:
+    bundle = download_bundle(trained.model_uri, local_tracking.tracking_uri).bundle
+    served = download_model(trained.model_uri, local_tracking.tracking_uri, read_servable).bundle
+    assert served.inputs.builtin == bundle.inputs.builtin
+    assert served.feature_names == bundle.feature_names
+    assert "card_merchant_txn_count_12h" in served.feature_names

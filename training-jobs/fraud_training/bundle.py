@@ -26,7 +26,11 @@ from fraud_training.algorithms import learner_inputs, learner_of
 from fraud_training.bundle_layout import BUNDLE_FILE, METADATA_FILE, MLFLOW_ARTIFACT
 from fraud_training.decisions import DECISIONS as DECISIONS
 from fraud_training.decisions import Thresholds
-from fraud_training.features import FEATURE_SETS, FeatureInputs, feature_definition
+from fraud_training.features import (
+    FeatureInputs,
+    feature_definition,
+    model_feature_names,
+)
 from fraud_training.risk_features import RiskFeatures
 from fraud_training.schema import OPTIONAL_FIELDS, REQUIRED_FIELDS
 
@@ -62,17 +66,17 @@ class ModelBundle:
     score_profile: dict[str, list[float]] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     lineage: dict[str, Any] = field(default_factory=dict)
-    #: The user's own columns the model takes, with their fitted encodings.
+    #: The entity histories and the user's own columns the model takes (with their fitted
+    #: encodings).
     inputs: FeatureInputs = field(default_factory=FeatureInputs)
     #: The label-aware risk features (with their fitted prior), or None for a model without.
     risk: RiskFeatures | None = None
 
     @property
     def feature_names(self) -> tuple[str, ...]:
-        """Column order of the matrices the estimator takes: the feature set's, the risk
-        features', then the inputs'."""
+        """Column order of the matrices the estimator takes (:func:`model_feature_names`)."""
         risk = self.risk.feature_names if self.risk is not None else ()
-        return FEATURE_SETS[self.feature_set].names + risk + self.inputs.names
+        return model_feature_names(self.feature_set, self.inputs, risk)
 
     def input_schema(self) -> dict[str, Any]:
         """What a raw transaction must and may carry for this model: the serving contract.
@@ -129,7 +133,7 @@ class ModelBundle:
         ``risk`` holds the risk features' definition (delay, windows, smoothing, prior)."""
         if self.feature_set != "transactions":
             return {}
-        definition = feature_definition(self.inputs.entities)
+        definition = feature_definition(self.inputs.entities, self.inputs.builtin)
         if self.risk is not None:
             definition = {**definition, "risk": self.risk.describe()}
         return definition

@@ -31,8 +31,11 @@ DEFAULT_LABEL_DELAY_DAYS = 0.0
 #: Risk features: a label counts once its transaction is this old (chargebacks take days to
 #: weeks). Not the split gap above: that one decides which rows the model trains on.
 DEFAULT_RISK_LABEL_DELAY_DAYS = 7.0
-#: Windows of the history of each key column the user names as an entity (--entity).
+#: Windows of the merchant's and the card's history and of each key column the user names as
+#: an entity (--entity).
 DEFAULT_ENTITY_WINDOWS: tuple[str, ...] = ("1h", "24h", "7d", "30d")
+#: Windows of the card x merchant pair's history.
+DEFAULT_PAIR_WINDOWS: tuple[str, ...] = ("24h", "30d")
 #: Risk features: windows of the delayed period, as m/h/d durations.
 DEFAULT_RISK_WINDOWS: tuple[str, ...] = ("1d", "7d", "30d")
 #: Risk features: pseudo-transactions at the prior fraud rate added to every entity's count.

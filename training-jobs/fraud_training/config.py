@@ -22,6 +22,7 @@ from fraud_training.choices import (
     DEFAULT_IMBALANCE,
     DEFAULT_LABEL_DELAY_DAYS,
     DEFAULT_MODEL_NAME,
+    DEFAULT_PAIR_WINDOWS,
     DEFAULT_REVIEW_FEE,
     DEFAULT_RISK_LABEL_DELAY_DAYS,
     DEFAULT_RISK_SMOOTHING,
@@ -64,8 +65,10 @@ class TrainingConfig:
     risk_windows: tuple[str, ...] = DEFAULT_RISK_WINDOWS
     risk_smoothing: float = DEFAULT_RISK_SMOOTHING
     risk_entities: tuple[RiskEntity, ...] = (MERCHANT,)
-    #: Windows of the history of each key column the user names as an entity.
+    #: Windows of the merchant's, the card's and each user-named entity's history.
     entity_windows: tuple[str, ...] = DEFAULT_ENTITY_WINDOWS
+    #: Windows of the card x merchant pair's history.
+    pair_windows: tuple[str, ...] = DEFAULT_PAIR_WINDOWS
 
     def __post_init__(self) -> None:
         choices = {
@@ -102,10 +105,16 @@ class TrainingConfig:
         check_hyperparameters(self.algorithm, self.imbalance, self.hyperparameters)
         self.risk_definition()
         self.entity_windows_ms()
+        self.pair_windows_ms()
 
     def entity_windows_ms(self) -> tuple[tuple[str, int], ...]:
-        """The user entities' windows as (suffix, ms), checked: whole m, h or d, distinct."""
+        """The merchant's, the card's and the user entities' windows as (suffix, ms), checked:
+        whole m, h or d, distinct."""
         return parse_windows(self.entity_windows, "--entity-window")
+
+    def pair_windows_ms(self) -> tuple[tuple[str, int], ...]:
+        """The card x merchant pair's windows as (suffix, ms), checked like the entities'."""
+        return parse_windows(self.pair_windows, "--pair-window")
 
     def risk_definition(self) -> RiskFeatures:
         """The risk features as configured (checked; the prior is fitted at training)."""
@@ -127,6 +136,7 @@ class TrainingConfig:
             "risk_smoothing": self.risk_smoothing,
             "risk_entities": ",".join(entity.name for entity in self.risk_entities),
             "entity_windows": ",".join(self.entity_windows),
+            "pair_windows": ",".join(self.pair_windows),
         }
         if self.split == "time":
             params["test_fraction"] = self.test_fraction

@@ -25,6 +25,7 @@ rounding.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -176,6 +177,14 @@ class EntityHistory:
     def member_codes(self, codes_of: ColumnCodes) -> dict[str, np.ndarray]:
         """Each distinct-counted column's values as integer codes (offline); -1 where missing."""
         return {column: codes_of(column) for column in self.distinct}
+
+    @cached_property
+    def state_name(self) -> str:
+        """The name its online state is kept under: its name and its bucket layout, so two
+        models (or two versions) that give one entity different windows never read each
+        other's buckets."""
+        layout = ",".join(f"{w.bucket_ms}x{w.buckets}" for w in self.windows)
+        return f"{self.name}.{hashlib.sha1(layout.encode()).hexdigest()[:8]}"
 
     @cached_property
     def aggregate_fields(self) -> tuple[str, ...]:

@@ -75,26 +75,43 @@ RAW_FIELDS: tuple[str, ...] = (
     "home_lon",
 )
 
-#: The entity histories of the transactions feature set, beside the customer's own.
-ENTITY_HISTORIES: tuple[EntityHistory, ...] = (
-    # the terminal's side: its volume, amounts and how many distinct cards pay there
-    EntityHistory("merchant", ("merchant_id",), distinct=("customer_id",)),
-    # the card's own history at this merchant: how often and how long ago it paid there
-    EntityHistory(
-        "card_merchant",
-        ("customer_id", "merchant_id"),
-        (("24h", ENTITY_WINDOWS_MS["24h"]), ("30d", ENTITY_WINDOWS_MS["30d"])),
-        stats=("first_seen", "since_prev", "count", "sum", "mean", "to_mean"),
-    ),
-    # the card's amount spread and how many merchants it visits (counts and sums of the card
-    # are the customer windows already)
-    EntityHistory(
-        "card",
-        ("customer_id",),
-        distinct=("merchant_id",),
-        stats=("std", "max", "distinct", "zscore"),
-    ),
-)
+#: The windows of the card x merchant pair's history by default: a card pays at one merchant
+#: rarely, so short windows would mostly count zero.
+PAIR_WINDOWS_MS: dict[str, int] = {"24h": ENTITY_WINDOWS_MS["24h"], "30d": ENTITY_WINDOWS_MS["30d"]}
+
+
+def builtin_histories(
+    entity_windows_ms: Sequence[tuple[str, int]] = tuple(ENTITY_WINDOWS_MS.items()),
+    pair_windows_ms: Sequence[tuple[str, int]] = tuple(PAIR_WINDOWS_MS.items()),
+) -> tuple[EntityHistory, ...]:
+    """The entity histories of the transactions feature set, beside the customer's own: the
+    merchant's and the card's over ``entity_windows_ms``, the card x merchant pair's over
+    ``pair_windows_ms``."""
+    return (
+        # the terminal's side: its volume, amounts and how many distinct cards pay there
+        EntityHistory("merchant", ("merchant_id",), tuple(entity_windows_ms), ("customer_id",)),
+        # the card's own history at this merchant: how often and how long ago it paid there
+        EntityHistory(
+            "card_merchant",
+            ("customer_id", "merchant_id"),
+            tuple(pair_windows_ms),
+            stats=("first_seen", "since_prev", "count", "sum", "mean", "to_mean"),
+        ),
+        # the card's amount spread and how many merchants it visits (counts and sums of the
+        # card are the customer windows already)
+        EntityHistory(
+            "card",
+            ("customer_id",),
+            tuple(entity_windows_ms),
+            ("merchant_id",),
+            stats=("std", "max", "distinct", "zscore"),
+        ),
+    )
+
+
+#: The built-in histories with their default windows (a model records the ones it uses in
+#: :attr:`FeatureInputs.builtin`).
+ENTITY_HISTORIES: tuple[EntityHistory, ...] = builtin_histories()
 
 
 def user_entity(
@@ -105,16 +122,19 @@ def user_entity(
     return EntityHistory(column, (column,), tuple(windows_ms), distinct=("customer_id",))
 
 
-def feature_definition(entities: Sequence[EntityHistory] = ()) -> dict[str, Any]:
-    """The transactions feature set's history definition as data (bundle metadata, MLflow),
-    with the user-named ``entities`` after the default ones."""
+def feature_definition(
+    entities: Sequence[EntityHistory] = (), builtin: Sequence[EntityHistory] = ENTITY_HISTORIES
+) -> dict[str, Any]:
+    """The transactions feature set's history definition as data (bundle metadata, MLflow):
+    the customer's windows, the ``builtin`` histories, then the user-named ``entities``."""
     return {
         "customer": {"column": "customer_id", "windows": list(WINDOWS_MS)},
-        "entities": [entity.describe() for entity in (*ENTITY_HISTORIES, *entities)],
+        "entities": [entity.describe() for entity in (*builtin, *entities)],
     }
 
 
-TRANSACTION_FEATURES: tuple[str, ...] = (
+#: The transactions feature set's own columns, before the entity histories' features.
+TRANSACTION_BASE_FEATURES: tuple[str, ...] = (
     "amount",
     "log_amount",
     "hour_of_day",
@@ -134,6 +154,11 @@ TRANSACTION_FEATURES: tuple[str, ...] = (
     "is_new_merchant",
     "is_new_device",
     *(f"category_{c}" for c in CATEGORIES),
+)
+#: The default model's transaction features: the set's own, then the default built-in
+#: histories'.
+TRANSACTION_FEATURES: tuple[str, ...] = (
+    *TRANSACTION_BASE_FEATURES,
     *(name for entity in ENTITY_HISTORIES for name in entity.feature_names),
 )
 
@@ -323,9 +348,10 @@ def derive_features(
     raw: Mapping[str, np.ndarray],
     agg: Mapping[str, np.ndarray],
     entities: Sequence[EntityHistory] = (),
+    builtin: Sequence[EntityHistory] = ENTITY_HISTORIES,
 ) -> np.ndarray:
-    """The feature matrix (rows x :data:`TRANSACTION_FEATURES`, then the features of the
-    user-named ``entities``) from raw fields and aggregates.
+    """The feature matrix (rows x :data:`TRANSACTION_BASE_FEATURES`, then the features of the
+    ``builtin`` histories and of the user-named ``entities``) from raw fields and aggregates.
 
     The only definition of every transaction feature; offline and online both call it, with
     arrays of any length (one row online). Columns are written into one matrix as they are
@@ -377,7 +403,7 @@ def derive_features(
         1.0 - np.asarray(agg["merchant_seen"], dtype=np.float64),
         1.0 - np.asarray(agg["device_seen"], dtype=np.float64),
     ]
-    histories = (*ENTITY_HISTORIES, *entities)
+    histories = (*builtin, *entities)
     width = len(columns) + len(CATEGORIES) + sum(len(e.feature_names) for e in histories)
     out = np.empty((len(ts), width), dtype=np.float64)
     for j, column in enumerate(columns):
@@ -391,22 +417,30 @@ def derive_features(
     return out
 
 
-def transaction_features(frame: pd.DataFrame, entities: Sequence[EntityHistory] = ()) -> np.ndarray:
+def transaction_features(
+    frame: pd.DataFrame,
+    entities: Sequence[EntityHistory] = (),
+    builtin: Sequence[EntityHistory] = ENTITY_HISTORIES,
+) -> np.ndarray:
     """Offline: the feature matrix of a whole frame in the transaction schema, in frame order,
-    with the features of the user-named ``entities`` last."""
+    with the features of the ``builtin`` histories, then of the user-named ``entities``, last."""
     ts = timestamp_ms(frame["timestamp"])
     in_time = time_order(frame, ts)
     codes = ColumnCodes(frame)
     aggregates = {
         **history_aggregates(frame, in_time, codes, ts),
-        **entity_aggregates(frame, (*ENTITY_HISTORIES, *entities), in_time, codes, ts),
+        **entity_aggregates(frame, (*builtin, *entities), in_time, codes, ts),
     }
-    return derive_features(raw_inputs(frame, ts), aggregates, entities)
+    return derive_features(raw_inputs(frame, ts), aggregates, entities, builtin)
 
 
-def creditcard_features(frame: pd.DataFrame, entities: Sequence[EntityHistory] = ()) -> np.ndarray:
+def creditcard_features(
+    frame: pd.DataFrame,
+    entities: Sequence[EntityHistory] = (),
+    builtin: Sequence[EntityHistory] = (),
+) -> np.ndarray:
     """The ULB credit-card set has no customer history: its PCA components, amount and hour."""
-    if entities:
+    if entities or builtin:
         raise ValueError("the creditcard feature set takes no entity histories")
     return _creditcard_matrix(frame)
 
@@ -429,18 +463,42 @@ class FeatureSet:
     """A named feature definition: what a model bundle records so serving builds the same."""
 
     name: str
+    #: The set's own columns, before any entity history's.
     names: tuple[str, ...]
+    #: Whether the set computes entity histories (built-in and user-named) at all.
+    histories: bool = False
 
-    def build(self, frame: pd.DataFrame, entities: Sequence[EntityHistory] = ()) -> np.ndarray:
-        """The feature matrix of ``frame`` for this set, then the user-named ``entities``'."""
-        return FEATURE_BUILDERS[self.name](frame, entities)
+    def build(self, frame: pd.DataFrame, inputs: FeatureInputs | None = None) -> np.ndarray:
+        """The feature matrix of ``frame`` for this set, then the features of the entity
+        histories of ``inputs`` (default: the built-in ones with their default windows)."""
+        inputs = FeatureInputs() if inputs is None else inputs
+        return FEATURE_BUILDERS[self.name](frame, *self.histories_of(inputs))
+
+    def histories_of(
+        self, inputs: FeatureInputs
+    ) -> tuple[tuple[EntityHistory, ...], tuple[EntityHistory, ...]]:
+        """The user-named and built-in histories a model of this set computes from
+        ``inputs`` (a set without histories has no built-in ones)."""
+        return inputs.entities, inputs.builtin if self.histories else ()
 
 
 FEATURE_BUILDERS = {"transactions": transaction_features, "creditcard": creditcard_features}
 FEATURE_SETS: dict[str, FeatureSet] = {
-    "transactions": FeatureSet("transactions", TRANSACTION_FEATURES),
+    "transactions": FeatureSet("transactions", TRANSACTION_BASE_FEATURES, histories=True),
     "creditcard": FeatureSet("creditcard", CREDITCARD_FEATURES),
 }
+
+
+def model_feature_names(
+    feature_set: str, inputs: FeatureInputs, risk_names: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """Column order of a model's matrices, the one definition training, the bundle and serving
+    share: the feature set's own columns, the entity histories' (built-in, then user-named), the
+    risk features', then the pass-through columns'."""
+    chosen = FEATURE_SETS[feature_set]
+    entities, builtin = chosen.histories_of(inputs)
+    histories = tuple(name for entity in (*builtin, *entities) for name in entity.feature_names)
+    return chosen.names + histories + tuple(risk_names) + inputs.column_names
 
 
 @dataclass
@@ -581,22 +639,21 @@ def _missing(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class FeatureInputs:
-    """The inputs a model takes beyond its feature set's fixed ones: the history features of
-    the key columns the user names as entities, then the user's own columns (and the merchant
+    """The inputs a model takes beyond its feature set's fixed ones: the features of the
+    set's built-in entity histories (over the windows the model was trained with) and of the
+    key columns the user names as entities, then the user's own columns (and the merchant
     category when the data's categories are not the generator's)."""
 
     columns: tuple[PassThroughFeature, ...] = ()
     entities: tuple[EntityHistory, ...] = ()
+    #: The transactions set's built-in histories (merchant, card x merchant, card) over the
+    #: windows the model was trained with; a set without histories ignores them.
+    builtin: tuple[EntityHistory, ...] = ENTITY_HISTORIES
 
     @property
-    def names(self) -> tuple[str, ...]:
-        """Model input names, in matrix order: the entities' features, then the columns'."""
-        return self.entity_names + self.column_names
-
-    @property
-    def entity_names(self) -> tuple[str, ...]:
-        """The user-named entities' feature names, in matrix order."""
-        return tuple(name for entity in self.entities for name in entity.feature_names)
+    def histories(self) -> tuple[EntityHistory, ...]:
+        """Every entity history the model reads, in matrix order: built-in, then user-named."""
+        return (*self.builtin, *self.entities)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -616,9 +673,11 @@ class FeatureInputs:
         rows: np.ndarray | None = None,
         entities: Sequence[str] = (),
         entity_windows_ms: Sequence[tuple[str, int]] = tuple(ENTITY_WINDOWS_MS.items()),
+        builtin: Sequence[EntityHistory] = ENTITY_HISTORIES,
     ) -> FeatureInputs:
         """Encodings learned on ``rows`` of ``frame`` (all rows if None); ``entities`` are the
-        user-named key columns, each with a history over ``entity_windows_ms``."""
+        user-named key columns, each with a history over ``entity_windows_ms``; ``builtin`` the
+        built-in histories (:func:`builtin_histories`)."""
         fitted = frame if rows is None else frame.iloc[rows]
         kinds = dict(kinds)
         if "merchant_category" in frame and not set(pd.unique(frame["merchant_category"])) <= set(
@@ -628,6 +687,7 @@ class FeatureInputs:
         return cls(
             tuple(PassThroughFeature.fit(name, kind, fitted[name]) for name, kind in kinds.items()),
             tuple(user_entity(column, entity_windows_ms) for column in entities),
+            tuple(builtin),
         )
 
     def encode(self, columns: Mapping[str, Any], rows: int) -> np.ndarray:

@@ -30,6 +30,7 @@ from mlflow.tracking import MlflowClient
 from fraud_training import version_tags
 from fraud_training.choices import (
     DEFAULT_ENTITY_WINDOWS,
+    DEFAULT_PAIR_WINDOWS,
     DEFAULT_RISK_LABEL_DELAY_DAYS,
     DEFAULT_RISK_SMOOTHING,
     DEFAULT_RISK_WINDOWS,
@@ -96,6 +97,7 @@ def training_config(spec: Mapping[str, Any], data: Path) -> TrainingConfig:
             risk.get("entities") or (), "spec.training.riskFeatures.entities"
         ),
         entity_windows=tuple(training.get("entityWindows") or DEFAULT_ENTITY_WINDOWS),
+        pair_windows=tuple(training.get("pairWindows") or DEFAULT_PAIR_WINDOWS),
     )
 
 

@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Bumped when the manifest changes in a way an older service cannot read.
-PAYLOAD_FORMAT = 1
+#: Bumped when the manifest changes in a way an older service cannot read (2: the built-in
+#: histories and their windows, ``builtin``).
+PAYLOAD_FORMAT = 2
 MANIFEST_FILE = "serving.json"
 MODEL_FILE = "model.onnx"
 EXPLAINER_FILE = "explainer.onnx"
@@ -111,7 +112,9 @@ def serving_manifest(bundle: ModelBundle) -> dict[str, Any]:
         "metrics": {name: float(value) for name, value in bundle.metrics.items()},
         "input_schema": bundle.input_schema(),
         "inputs": [asdict(column) for column in bundle.inputs.columns],
-        # the user-named entities: serving keeps their histories as training computed them
+        # the entity histories, built-in and user-named: serving keeps them over the windows
+        # training computed them with
+        "builtin": [entity.describe() for entity in bundle.inputs.builtin],
         "entities": [entity.describe() for entity in bundle.inputs.entities],
         "risk": bundle.risk.describe() if bundle.risk is not None else None,
         "reference_profile": bundle.reference_profile,

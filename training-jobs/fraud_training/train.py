@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,13 @@ from fraud_training.choices import DEFAULT_CARD_PRECISION_K
 from fraud_training.config import TrainingConfig
 from fraud_training.errors import DataError
 from fraud_training.evaluation import CostModel, card_precision_at_k, choose_thresholds, evaluate
-from fraud_training.features import FEATURE_SETS, FeatureInputs, timestamp_ms
+from fraud_training.features import (
+    FEATURE_SETS,
+    FeatureInputs,
+    builtin_histories,
+    model_feature_names,
+    timestamp_ms,
+)
 from fraud_training.holdout import HoldOut, holdout_rows
 from fraud_training.loaders import Dataset, load_dataset
 from fraud_training.plots import evaluation_plots
@@ -225,25 +232,33 @@ def model_inputs(
         fit_rows,
         dataset.entities,
         config.entity_windows_ms(),
+        builtin_histories(config.entity_windows_ms(), config.pair_windows_ms()),
     )
     risk = None
     if dataset.feature_set == "transactions":
         risk = config.risk_definition().fitted(labels[fit_rows])
         check_risk_columns(risk, dataset)
-    # The serving order: the feature set's and the user entities' features, the risk features,
-    # then the pass-through columns.
-    parts = [feature_set.build(dataset.frame, inputs.entities)]
+    # The serving order (model_feature_names): the feature set's and the entity histories'
+    # features, the risk features, then the pass-through columns.
+    parts = [feature_set.build(dataset.frame, inputs)]
     if risk is not None:
         parts.append(risk.build(dataset.frame, labels))
     if inputs.columns:
         parts.append(inputs.encode(dataset.frame, len(dataset.frame)))
-    names = (
-        feature_set.names
-        + inputs.entity_names
-        + (risk.feature_names if risk else ())
-        + inputs.column_names
-    )
+    names = model_feature_names(dataset.feature_set, inputs, risk.feature_names if risk else ())
+    check_distinct_names(names)
     return np.column_stack(parts), names, inputs, risk
+
+
+def check_distinct_names(names: Sequence[str]) -> None:
+    """Refuse a model whose inputs share a name (a pass-through column named like a history
+    feature of the configured windows): its bundle could not tell them apart."""
+    repeated = sorted(name for name, count in Counter(names).items() if count > 1)
+    if repeated:
+        raise DataError(
+            f"--feature: {', '.join(repeated)} is also the name of a computed feature; "
+            "rename the column in the mapping"
+        )
 
 
 def check_risk_columns(risk: RiskFeatures, dataset: Dataset) -> None:

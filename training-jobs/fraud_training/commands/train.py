@@ -19,6 +19,7 @@ from fraud_training.choices import (
     DEFAULT_IMBALANCE,
     DEFAULT_LABEL_DELAY_DAYS,
     DEFAULT_MODEL_NAME,
+    DEFAULT_PAIR_WINDOWS,
     DEFAULT_REVIEW_FEE,
     DEFAULT_RISK_LABEL_DELAY_DAYS,
     DEFAULT_RISK_SMOOTHING,
@@ -103,8 +104,16 @@ def train(
         list[str] | None,
         typer.Option(
             "--entity-window",
-            help="A window of the history of each --entity column (repeat; whole m, h or d; "
-            f"default {', '.join(DEFAULT_ENTITY_WINDOWS)}).",
+            help="A window of the merchant's, the card's and each --entity column's history "
+            f"(repeat; whole m, h or d; default {', '.join(DEFAULT_ENTITY_WINDOWS)}).",
+        ),
+    ] = None,
+    pair_window: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pair-window",
+            help="A window of the card x merchant pair's history (repeat; whole m, h or d; "
+            f"default {', '.join(DEFAULT_PAIR_WINDOWS)}).",
         ),
     ] = None,
     risk_entity: Annotated[
@@ -185,6 +194,7 @@ def train(
         risk_smoothing=risk_smoothing,
         risk_entities=risk_entities(risk_entity or []),
         entity_windows=tuple(entity_window) if entity_window else DEFAULT_ENTITY_WINDOWS,
+        pair_windows=tuple(pair_window) if pair_window else DEFAULT_PAIR_WINDOWS,
     )
     with step_progress() as progress:
         result = run_training(config, progress)
