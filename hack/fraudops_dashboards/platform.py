@@ -89,21 +89,27 @@ DASHBOARD = DashboardSpec(
                     kind="stat",
                 ),
                 PanelSpec(
-                    title="Failed training and gate Jobs",
-                    description="Training, retraining and gate Jobs that failed, as "
-                    "kube-state-metrics "
-                    "reports them (FraudOpsTrainingJobFailed).",
+                    title="Failed training and gate Jobs in the last day",
+                    description="Training Jobs, and gate Jobs that failed without a decision, "
+                    "by FraudModel, as the operator saw them finish (no kube-state-metrics "
+                    "needed); `kubectl get jobs -l fraudops.io/fraudmodel=<name>` lists them.",
                     queries=(
                         Query(
-                            'sum by (namespace, job_name) (kube_job_failed{condition="true", '
-                            'namespace=~"$namespace", '
-                            'job_name=~".+-train-[0-9a-f]+|.+-retrain-[0-9]+|.+-gate-v[0-9]+"})',
-                            "{{namespace}}/{{job_name}}",
+                            "sum by (fraudmodel_namespace, fraudmodel) (increase("
+                            'fraudops_operator_training_jobs_total{outcome="failed", '
+                            f"{FM_SCOPE}}}[1d]))",
+                            "{{fraudmodel_namespace}}/{{fraudmodel}} training",
+                            instant=True,
+                        ),
+                        Query(
+                            "sum by (fraudmodel_namespace, fraudmodel) (increase("
+                            'fraudops_operator_gate_decisions_total{outcome="error", '
+                            f"{FM_SCOPE}}}[1d]))",
+                            "{{fraudmodel_namespace}}/{{fraudmodel}} gate",
                             instant=True,
                         ),
                     ),
                     kind="table",
-                    awaits="kube_job_failed",
                 ),
             ),
         ),
