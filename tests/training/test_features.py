@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from fraud_training import features as feature_module
 from fraud_training.features import (
     CREDITCARD_FEATURES,
     ENTITY_HISTORIES,
@@ -167,6 +168,18 @@ def test_appending_future_transactions_never_changes_past_features(
     after = transaction_features(generated_stream)[: len(past)]
     assert len(past) < len(generated_stream)
     np.testing.assert_array_equal(after, before)
+
+
+def test_a_large_frame_derived_in_blocks_equals_one_derived_whole(
+    generated_stream: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = transaction_features(generated_stream)
+    monkeypatch.setattr(
+        feature_module, "DERIVE_BLOCK_ROWS", 333
+    )  # blocks of uneven rows, a short last
+    in_blocks = transaction_features(generated_stream)
+    assert len(generated_stream) % 333
+    np.testing.assert_array_equal(in_blocks, whole)
 
 
 def test_offline_features_equal_replaying_customer_and_entity_histories(

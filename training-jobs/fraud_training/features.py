@@ -344,6 +344,11 @@ def history_aggregates(
     return in_row_order(out, order)
 
 
+#: Rows derived at a time offline: a block of the feature matrix stays in the CPU's cache while
+#: its columns are written, instead of every column sweeping the whole matrix.
+DERIVE_BLOCK_ROWS = 8_192
+
+
 def derive_features(
     raw: Mapping[str, np.ndarray],
     agg: Mapping[str, np.ndarray],
@@ -354,9 +359,37 @@ def derive_features(
     ``builtin`` histories and of the user-named ``entities``) from raw fields and aggregates.
 
     The only definition of every transaction feature; offline and online both call it, with
-    arrays of any length (one row online). Columns are written into one matrix as they are
-    made, so a large frame never holds them twice.
+    arrays of any length (one row online). Every feature is a function of its own row, so a
+    large frame is derived in blocks of :data:`DERIVE_BLOCK_ROWS` rows, written into one matrix
+    as they are made: it never holds a column twice.
     """
+    histories = (*builtin, *entities)
+    rows = len(raw["ts_ms"])
+    width = len(TRANSACTION_BASE_FEATURES) + sum(len(e.feature_names) for e in histories)
+    out = np.empty((rows, width), dtype=np.float64)
+    if rows <= DERIVE_BLOCK_ROWS:
+        _derive_block(raw, agg, histories, out)
+        return out
+    raw_arrays = {name: np.asarray(values) for name, values in raw.items()}
+    agg_arrays = {name: np.asarray(values) for name, values in agg.items()}
+    for start in range(0, rows, DERIVE_BLOCK_ROWS):
+        block = slice(start, start + DERIVE_BLOCK_ROWS)
+        _derive_block(
+            {name: values[block] for name, values in raw_arrays.items()},
+            {name: values[block] for name, values in agg_arrays.items()},
+            histories,
+            out[block],
+        )
+    return out
+
+
+def _derive_block(
+    raw: Mapping[str, np.ndarray],
+    agg: Mapping[str, np.ndarray],
+    histories: Sequence[EntityHistory],
+    out: np.ndarray,
+) -> None:
+    """:func:`derive_features` of some rows, written into ``out`` (rows x features)."""
     ts = np.asarray(raw["ts_ms"], dtype=np.int64)
     amount = np.asarray(raw["amount_cents"], dtype=np.float64) / 100.0
     n_prior = np.asarray(agg["n_prior"], dtype=np.float64)
@@ -377,10 +410,6 @@ def derive_features(
     prior_sum = np.asarray(agg["sum_prior_cents"], dtype=np.float64) / 100.0
     prior_mean = np.where(first, amount, prior_sum / np.maximum(n_prior, 1))
     sum_24h = np.asarray(agg["sum_cents_24h"], dtype=np.float64) / 100.0
-    categories = np.zeros((len(ts), len(CATEGORIES)))
-    category_index = np.asarray(raw["category_index"], dtype=np.int64)
-    known = category_index >= 0
-    categories[np.flatnonzero(known), category_index[known]] = 1.0
     columns = [
         amount,
         np.log1p(amount),
@@ -403,18 +432,18 @@ def derive_features(
         1.0 - np.asarray(agg["merchant_seen"], dtype=np.float64),
         1.0 - np.asarray(agg["device_seen"], dtype=np.float64),
     ]
-    histories = (*builtin, *entities)
-    width = len(columns) + len(CATEGORIES) + sum(len(e.feature_names) for e in histories)
-    out = np.empty((len(ts), width), dtype=np.float64)
     for j, column in enumerate(columns):
         out[:, j] = column
     j = len(columns) + len(CATEGORIES)
-    out[:, len(columns) : j] = categories
+    categories = out[:, len(columns) : j]
+    categories[:] = 0.0
+    category_index = np.asarray(raw["category_index"], dtype=np.int64)
+    known = category_index >= 0
+    categories[np.flatnonzero(known), category_index[known]] = 1.0
     for entity in histories:
         for column in entity.derive(ts, amount, agg):
             out[:, j] = column
             j += 1
-    return out
 
 
 def transaction_features(
