@@ -8,7 +8,8 @@ after any restart. Bad input exits with code 2 and one line naming the problem, 
 pod failure policy turns into a failed Job at once, without retries. Data at ``s3://bucket/key``
 is read from object storage (:mod:`fraud_training.object_store`); when the store refuses or cannot
 be reached the Job exits with code 3 and one line naming the URI and the store's error, which the
-operator reports as ``StorageError`` (retried within the Job's backoff: an outage may pass).
+operator reports as ``StorageError``; the SDK has retried already, so the pod failure policy
+fails the Job at once here too.
 
 A retraining (drift, falling precision, the schedule) also sets ``FRAUDOPS_RETRAINING_REASON``,
 tagged on the version, and ``FRAUDOPS_PRODUCTION_WINDOW`` with ``DATABASE_URL``: the labelled
