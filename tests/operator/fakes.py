@@ -152,7 +152,9 @@ class FakeCluster:
                 "namespace": namespace,
                 "labels": {"batch.kubernetes.io/job-name": job_name},
             },
-            "status": {"containerStatuses": [{"name": "train", "state": {"terminated": terminated}}]},
+            "status": {
+                "containerStatuses": [{"name": "train", "state": {"terminated": terminated}}]
+            },
         }
         self.objects[("v1", "Pod", namespace, pod["metadata"]["name"])] = self._stamp(pod)
 

@@ -76,7 +76,9 @@ def test_the_storage_message_is_the_jobs_error_line_without_the_progress_before_
         "status": {"conditions": [{"type": "Failed", "status": "True", "reason": "X"}]},
     }
     terminated = {"exitCode": STORAGE_ERROR_EXIT_CODE, "message": JOB_LOG}
-    pod = {"status": {"containerStatuses": [{"name": "train", "state": {"terminated": terminated}}]}}
+    pod = {
+        "status": {"containerStatuses": [{"name": "train", "state": {"terminated": terminated}}]}
+    }
 
     run = training_run(job, [pod])
 
