@@ -75,6 +75,9 @@ class ObjectStoreServer:
             "-volume.max=4",
             "-s3",
             f"-s3.config={self._identities()}",
+            # The gateway's catalog servers listen on fixed ports by default; the tests need none.
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
             *(f"-{name}.port={port}" for name, port in self.ports.items()),
             *(f"-{name}.port.grpc={port}" for name, port in self.grpc_ports.items()),
         ]
@@ -151,5 +154,9 @@ def weed_binary() -> str | None:
 def started_object_store(binary: str) -> ObjectStoreServer:
     """A running store."""
     server = ObjectStoreServer(binary)
-    server.start()
+    try:
+        server.start()
+    except BaseException:
+        server.close()
+        raise
     return server
