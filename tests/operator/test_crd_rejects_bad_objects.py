@@ -222,7 +222,11 @@ BAD_SPECS = [
         "mapping-names-an-unknown-field",
         {
             **GOOD_SPEC,
-            "data": {"uri": "s3://data/bank.csv", "format": "mapped", "columnMapping": {"amout": "A"}},
+            "data": {
+                "uri": "s3://data/bank.csv",
+                "format": "mapped",
+                "columnMapping": {"amout": "A"},
+            },
         },
         'unknown field "spec.data.columnMapping.amout"',
     ),
@@ -421,7 +425,9 @@ def test_api_server_accepts_a_mapping_with_features_entities_and_risk_entities(
     assert code == 0, output
 
 
-def test_api_server_accepts_s3_data_with_its_settings(devcluster: DevCluster, namespace: str) -> None:
+def test_api_server_accepts_s3_data_with_its_settings(
+    devcluster: DevCluster, namespace: str
+) -> None:
     s3 = {
         "endpoint": "http://object-store.fraudops-system.svc:8333",
         "region": "eu-west-1",
