@@ -91,9 +91,11 @@ def _client(environ: Mapping[str, str]) -> Any:
         retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
         s3={"addressing_style": "path"} if endpoint else None,
     )
-    return boto3.session.Session().client(
-        "s3", endpoint_url=endpoint, region_name=region or "us-east-1", config=config
-    )
+    session = boto3.session.Session()
+    # The SDK's own region (its config file) before the S3 default; S3 redirects to the
+    # bucket's region in any case.
+    region = region or session.region_name or "us-east-1"
+    return session.client("s3", endpoint_url=endpoint, region_name=region, config=config)
 
 
 def _problem(error: Exception) -> str:
@@ -135,6 +137,9 @@ def download(uri: str, directory: Path, environ: Mapping[str, str] | None = None
     except (BotoCoreError, ClientError) as error:
         target.unlink(missing_ok=True)
         raise StorageError(f"{uri}: {_problem(error)}") from None
+    except OSError as error:
+        target.unlink(missing_ok=True)
+        raise DataError(f"{uri}: cannot be written to {target} ({error.strerror})") from None
     return target
 
 
