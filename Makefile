@@ -15,9 +15,12 @@ export FRAUDOPS_BIN_DIR := $(BIN_DIR)
 # The linter of the users' CI workflow (.github/workflows), built from its Go module.
 ACTIONLINT_VERSION := v1.7.7
 export FRAUDOPS_ACTIONLINT := $(CACHE_DIR)/bin/actionlint-$(ACTIONLINT_VERSION)
+# The tests' real S3-compatible store (SeaweedFS), built from its Go module (hack/weed/go.mod pins it).
+WEED_VERSION := $(shell sed -n 's/^require github.com\/seaweedfs\/seaweedfs \(.*\)$$/\1/p' hack/weed/go.mod)
+export FRAUDOPS_WEED := $(CACHE_DIR)/bin/weed-$(WEED_VERSION)
 
 .PHONY: demo demo-down test demo-local venv system-deps node-deps devcluster-bin \
-	devcluster-node-bin images devcluster-up devcluster-down lint bench clean
+	devcluster-node-bin images weed devcluster-up devcluster-down lint bench clean
 
 ## demo: the main job — devcluster (a real node), MLflow, the operator (helm, from its image), a
 ## FraudModel trained and served from the project's images
@@ -30,7 +33,7 @@ demo-down: venv
 
 ## test: install what the tests need, then run the whole suite (the harness starts the real
 ## services and a devcluster whose node runs the images built here)
-test: venv system-deps images $(FRAUDOPS_ACTIONLINT)
+test: venv system-deps images $(FRAUDOPS_ACTIONLINT) $(FRAUDOPS_WEED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
@@ -93,6 +96,15 @@ $(FRAUDOPS_ACTIONLINT):
 	mkdir -p $(@D)
 	gobin=$$(mktemp -d) && GOBIN=$$gobin go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION) \
 	  && mv $$gobin/actionlint $@ && rmdir $$gobin
+
+## $(FRAUDOPS_WEED): SeaweedFS's weed, built once per machine from hack/weed (a wrapper module that
+## repeats seaweedfs's replace directives); the tests start it as their S3 store. Keyed by the
+## pinned version in its name, like actionlint: a fresh checkout's newer go.mod does not rebuild it.
+weed: $(FRAUDOPS_WEED)
+$(FRAUDOPS_WEED):
+	mkdir -p $(@D)
+	cd hack/weed && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o $@.part github.com/seaweedfs/seaweedfs/weed
+	mv -f $@.part $@
 
 ## devcluster-up: start a devcluster in the background and print its kubeconfig path
 devcluster-up: venv images

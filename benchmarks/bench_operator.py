@@ -50,7 +50,7 @@ UNSCHEDULABLE = """apiVersion: fraudops.io/v1alpha1
 kind: FraudModel
 metadata: {{name: bench-{index:04d}}}
 spec:
-  data: {{uri: /nonexistent/bench/{index:04d}.csv}}
+  data: {{uri: "s3://nonexistent/bench/{index:04d}.csv"}}
   training: {{activeDeadlineSeconds: 60}}
 """
 NO_PODS_QUOTA = """apiVersion: v1

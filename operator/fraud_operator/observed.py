@@ -6,7 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from fraud_operator.builders.common import STORAGE_ERROR_EXIT_CODE
+
 ACTIVE, SUCCEEDED, FAILED = "Active", "Succeeded", "Failed"
+#: TrainingSucceeded's reason when the Job could not read its data from object storage.
+STORAGE_ERROR = "StorageError"
 LOG_TAIL_LINES = 10
 #: Waiting reasons of a container that will not start without a person: a missing Secret or
 #: ConfigMap, an image that cannot be pulled, a process that keeps exiting.
@@ -41,6 +45,30 @@ def _true_condition(job: Mapping[str, Any], type_: str) -> Mapping[str, Any] | N
     return None
 
 
+def _last_failure(pods: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The ``terminated`` state of the last container among a Job's pods that exited non-zero."""
+    failures = [
+        terminated
+        for pod in pods
+        for status in (pod.get("status") or {}).get("containerStatuses") or []
+        if (terminated := (status.get("state") or {}).get("terminated"))
+        and terminated.get("exitCode", 0) != 0
+    ]
+    return max(failures, key=lambda t: t.get("finishedAt") or "", default=None)
+
+
+def _storage_error(job_name: str, pods: Sequence[Mapping[str, Any]]) -> TrainingRun | None:
+    """A training Job that failed reading its data from object storage, reported as
+    ``StorageError`` with the Job's own one line (the URI and the store's error)."""
+    last = _last_failure(pods)
+    if last is None or last.get("exitCode") != STORAGE_ERROR_EXIT_CODE:
+        return None
+    lines = [line for line in (last.get("message") or "").strip().splitlines() if line.strip()]
+    said = next((line for line in reversed(lines) if line.startswith("error: ")), "")
+    detail = said.removeprefix("error: ") or f"exit code {STORAGE_ERROR_EXIT_CODE}"
+    return TrainingRun(job_name, FAILED, STORAGE_ERROR, f"Job {job_name}: storage error: {detail}")
+
+
 def _termination(pods: Sequence[Mapping[str, Any]]) -> str:
     """Exit code and log tail of the last failed container among a Job's pods."""
     details: list[tuple[str, str]] = []
@@ -69,6 +97,8 @@ def training_run(
         )
         return TrainingRun(name, SUCCEEDED, "JobComplete", f"Job {name} completed", completed)
     if (failed := _true_condition(job, "Failed")) is not None:
+        if storage := _storage_error(name, pods):
+            return storage
         message = f"Job {name} failed: {failed.get('message') or failed.get('reason')}"
         if detail := _termination(pods):
             message += f"; {detail}"

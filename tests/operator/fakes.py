@@ -122,6 +122,42 @@ class FakeCluster:
             "completionTime": "2026-01-01T01:00:00Z" if succeeded else None,
         }
 
+    def fail_with_exit(self, job_name: str, exit_code: int, log: str) -> None:
+        """What the Job controller and the kubelet leave when a Job's container exits with
+        ``exit_code`` and its pod failure policy fails the Job: a failed pod whose termination
+        message is the log's tail (``FallbackToLogsOnError``), and the Job's Failed condition."""
+        (job,) = [j for j in self.jobs("training") if j["metadata"]["name"] == job_name]
+        namespace = job["metadata"]["namespace"]
+        job["status"] = {
+            "conditions": [
+                {
+                    "type": "Failed",
+                    "status": "True",
+                    "reason": "PodFailurePolicy",
+                    "message": f"Container train for pod {namespace}/{job_name}-abcde failed "
+                    f"with exit code {exit_code} matching FailJob rule at index 0",
+                }
+            ]
+        }
+        terminated = {
+            "exitCode": exit_code,
+            "finishedAt": "2026-01-01T01:00:00Z",
+            "message": log,
+        }
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": f"{job_name}-abcde",
+                "namespace": namespace,
+                "labels": {"batch.kubernetes.io/job-name": job_name},
+            },
+            "status": {
+                "containerStatuses": [{"name": "train", "state": {"terminated": terminated}}]
+            },
+        }
+        self.objects[("v1", "Pod", namespace, pod["metadata"]["name"])] = self._stamp(pod)
+
     def run_monitor(self, result: Mapping[str, Any] | None, succeeded: bool = True) -> str:
         """What the CronJob controller and the kubelet do for one monitoring pass: a Job from the
         CronJob's template, finished, with a pod whose termination message is ``result``."""

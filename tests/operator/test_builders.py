@@ -271,14 +271,14 @@ def test_finished_jobs_are_removed_after_the_operators_ttl() -> None:
     assert job["spec"]["ttlSecondsAfterFinished"] == CONFIG.job_ttl_seconds
 
 
-def test_job_fails_without_retrying_when_the_trainer_reports_a_user_error() -> None:
+def test_job_fails_without_retrying_when_the_trainer_reports_a_user_or_storage_error() -> None:
     job = build_training_job(model(), CONFIG)
 
     (rule,) = job["spec"]["podFailurePolicy"]["rules"]
     trainer = container(job["spec"]["template"]["spec"])["name"]
     assert rule == {
         "action": "FailJob",
-        "onExitCodes": {"containerName": trainer, "operator": "In", "values": [2]},
+        "onExitCodes": {"containerName": trainer, "operator": "In", "values": [2, 3]},
     }
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
 
@@ -568,3 +568,48 @@ def test_model_check_catches_a_missing_required_field() -> None:
 
     with pytest.raises(ModelMismatch, match="V1Container refused it"):
         check_body(job)
+
+
+# Training data in object storage
+
+S3_URI = "s3://training-data/cards/transactions.csv"
+
+
+def s3_job(**s3: Any) -> dict[str, Any]:
+    return build_training_job(model(data={"uri": S3_URI, **({"s3": s3} if s3 else {})}), CONFIG)
+
+
+def test_an_s3_endpoint_and_region_reach_the_training_job_as_the_sdks_variables() -> None:
+    job = s3_job(endpoint="http://object-store.fraudops-system.svc:8333", region="eu-west-1")
+
+    variables = env(container(job["spec"]["template"]["spec"]))
+
+    assert variables["AWS_ENDPOINT_URL_S3"]["value"] == (
+        "http://object-store.fraudops-system.svc:8333"
+    )
+    assert variables["AWS_REGION"]["value"] == "eu-west-1"
+    assert "AWS_ENDPOINT_URL" not in variables  # STS (IRSA) must keep AWS's own endpoint
+
+
+def test_s3_credentials_reach_the_training_job_only_by_secret_reference() -> None:
+    job = s3_job(credentialsSecret="training-data-keys")
+
+    variables = env(container(job["spec"]["template"]["spec"]))
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        assert "value" not in variables[key]
+        assert variables[key]["valueFrom"] == {
+            "secretKeyRef": {"name": "training-data-keys", "key": key}
+        }
+
+
+def test_without_s3_settings_the_training_job_uses_the_sdks_default_chain() -> None:
+    variables = env(container(s3_job()["spec"]["template"]["spec"]))
+
+    assert not {name for name in variables if name.startswith("AWS_")}
+
+
+def test_the_gate_job_fails_at_once_on_bad_input_only() -> None:
+    (rule,) = build_gate_job(model(), CONFIG, "3")["spec"]["podFailurePolicy"]["rules"]
+
+    assert rule["onExitCodes"]["values"] == [2]

@@ -26,7 +26,7 @@ def test_given_values_are_kept() -> None:
 
 
 def test_optional_objects_without_a_default_stay_absent() -> None:
-    spec = fraud_model({"data": {"uri": "/data/tx.parquet"}})["spec"]
+    spec = fraud_model({"data": {"uri": "s3://data/tx.parquet"}})["spec"]
 
     assert "synthetic" not in spec["data"]
     assert "retraining" not in spec

@@ -155,7 +155,7 @@ BAD_SPECS = [
     ("missing-data", changed("data", ...), "spec.data: Required value"),
     (
         "synthetic-and-uri",
-        changed("data.uri", "/data/transactions.parquet"),
+        changed("data.uri", "s3://data/transactions.parquet"),
         "data must set exactly one of synthetic or uri",
     ),
     (
@@ -166,23 +166,67 @@ BAD_SPECS = [
     (
         "relative-uri",
         {**GOOD_SPEC, "data": {"uri": "data/transactions.csv"}},
-        "data.uri must be an absolute path or a file:// URI",
+        "data.uri must be an s3://bucket/key URI: a local path or file:// URI is not readable",
+    ),
+    (
+        "local-path-uri",
+        {**GOOD_SPEC, "data": {"uri": "/data/transactions.csv"}},
+        "a local path or file:// URI is not readable inside the cluster",
+    ),
+    (
+        "file-uri",
+        {**GOOD_SPEC, "data": {"uri": "file:///data/transactions.csv"}},
+        "a local path or file:// URI is not readable inside the cluster",
+    ),
+    (
+        "s3-uri-without-a-key",
+        {**GOOD_SPEC, "data": {"uri": "s3://data"}},
+        "data.uri must be s3://bucket/key",
+    ),
+    (
+        "s3-uri-naming-a-folder",
+        {**GOOD_SPEC, "data": {"uri": "s3://data/cards/"}},
+        "data.uri must be s3://bucket/key",
+    ),
+    (
+        "s3-uri-with-an-upper-case-bucket",
+        {**GOOD_SPEC, "data": {"uri": "s3://Data/cards.csv"}},
+        "data.uri must be s3://bucket/key",
+    ),
+    (
+        "s3-settings-without-a-uri",
+        changed("data.s3", {"region": "eu-west-1"}),
+        "data.s3 only applies to an s3:// data.uri",
+    ),
+    (
+        "s3-endpoint-that-is-not-a-url",
+        {**GOOD_SPEC, "data": {"uri": "s3://data/x.csv", "s3": {"endpoint": "object-store:8333"}}},
+        "data.s3.endpoint must be an http:// or https:// URL",
+    ),
+    (
+        "s3-unknown-field",
+        {**GOOD_SPEC, "data": {"uri": "s3://data/x.csv", "s3": {"accessKey": "AKIA"}}},
+        'unknown field "spec.data.s3.accessKey"',
     ),
     (
         "mapped-format-without-mapping",
-        {**GOOD_SPEC, "data": {"uri": "/data/bank.csv", "format": "mapped"}},
+        {**GOOD_SPEC, "data": {"uri": "s3://data/bank.csv", "format": "mapped"}},
         "data.format mapped needs data.columnMapping",
     ),
     (
         "mapping-without-mapped-format",
-        {**GOOD_SPEC, "data": {"uri": "/data/bank.csv", "columnMapping": {"amount": "AMT"}}},
+        {**GOOD_SPEC, "data": {"uri": "s3://data/bank.csv", "columnMapping": {"amount": "AMT"}}},
         "data.columnMapping is only used with data.format: mapped",
     ),
     (
         "mapping-names-an-unknown-field",
         {
             **GOOD_SPEC,
-            "data": {"uri": "/data/bank.csv", "format": "mapped", "columnMapping": {"amout": "A"}},
+            "data": {
+                "uri": "s3://data/bank.csv",
+                "format": "mapped",
+                "columnMapping": {"amout": "A"},
+            },
         },
         'unknown field "spec.data.columnMapping.amout"',
     ),
@@ -191,7 +235,7 @@ BAD_SPECS = [
         {
             **GOOD_SPEC,
             "data": {
-                "uri": "/data/bank.csv",
+                "uri": "s3://data/bank.csv",
                 "format": "mapped",
                 "columnMapping": {"amount": "AMT", "features": ["ip"], "entities": ["ip"]},
             },
@@ -203,7 +247,7 @@ BAD_SPECS = [
         {
             **GOOD_SPEC,
             "data": {
-                "uri": "/data/bank.csv",
+                "uri": "s3://data/bank.csv",
                 "format": "mapped",
                 "columnMapping": {"amount": "AMT", "timestampUnit": "days"},
             },
@@ -212,7 +256,7 @@ BAD_SPECS = [
     ),
     (
         "unknown-data-format",
-        {**GOOD_SPEC, "data": {"uri": "/data/bank.csv", "format": "excel"}},
+        {**GOOD_SPEC, "data": {"uri": "s3://data/bank.csv", "format": "excel"}},
         'Unsupported value: "excel"',
     ),
     (
@@ -372,11 +416,26 @@ def test_api_server_accepts_a_mapping_with_features_entities_and_risk_entities(
     }
     spec = {
         **GOOD_SPEC,
-        "data": {"uri": "/data/ieee.csv", "format": "mapped", "columnMapping": mapping},
+        "data": {"uri": "s3://data/ieee.csv", "format": "mapped", "columnMapping": mapping},
         "training": {"riskFeatures": {"entities": ["P_emaildomain"]}},
     }
 
     code, output = kubectl_apply(devcluster, namespace, fraud_model(spec, name="mapped"))
+
+    assert code == 0, output
+
+
+def test_api_server_accepts_s3_data_with_its_settings(
+    devcluster: DevCluster, namespace: str
+) -> None:
+    s3 = {
+        "endpoint": "http://object-store.fraudops-system.svc:8333",
+        "region": "eu-west-1",
+        "credentialsSecret": "training-data-keys",
+    }
+    spec = {**GOOD_SPEC, "data": {"uri": "s3://training-data/cards/tx.csv.gz", "s3": s3}}
+
+    code, output = kubectl_apply(devcluster, namespace, fraud_model(spec, name="s3-data"))
 
     assert code == 0, output
 

@@ -41,7 +41,8 @@ from fraud_training.splits import SPLIT_STRATEGIES
 class TrainingConfig:
     """Everything one training run needs to know."""
 
-    data: Path
+    #: A local file or an ``s3://bucket/key`` object (a string: ``Path`` would fold its ``//``).
+    data: Path | str
     algorithm: str = DEFAULT_ALGORITHM
     imbalance: str = DEFAULT_IMBALANCE
     split: str = "time"

@@ -5,7 +5,11 @@ ConfigMap) and the Job's own name (``FRAUDOPS_JOB_NAME``). The Job generates or 
 trains and registers a version through the same :func:`run_training` as ``fraudctl train``, and
 tags that version with the Job's name: that tag is how the operator finds the version a Job made,
 after any restart. Bad input exits with code 2 and one line naming the problem, which the Job's
-pod failure policy turns into a failed Job at once, without retries.
+pod failure policy turns into a failed Job at once, without retries. Data at ``s3://bucket/key``
+is read from object storage (:mod:`fraud_training.object_store`); when the store refuses or cannot
+be reached the Job exits with code 3 and one line naming the URI and the store's error, which the
+operator reports as ``StorageError``; the SDK has retried already, so the pod failure policy
+fails the Job at once here too.
 
 A retraining (drift, falling precision, the schedule) also sets ``FRAUDOPS_RETRAINING_REASON``,
 tagged on the version, and ``FRAUDOPS_PRODUCTION_WINDOW`` with ``DATABASE_URL``: the labelled
@@ -45,6 +49,7 @@ from fraud_training.monitoring.production_window import (
     labelled_production_window,
     with_production_window,
 )
+from fraud_training.object_store import is_object_uri
 from fraud_training.risk_features import risk_entities
 from fraud_training.schema import LABEL, LEGIT_PATTERN, PATTERN
 from fraud_training.train import TrainingResult, run_training
@@ -55,8 +60,9 @@ PRODUCTION_WINDOW_ENV = "FRAUDOPS_PRODUCTION_WINDOW"
 PRODUCTION_PATTERN = "production"
 
 
-def data_path(data: Mapping[str, Any], scratch: Path) -> Path:
-    """The training file: generated into ``scratch`` for ``synthetic``, else ``uri``'s path."""
+def data_path(data: Mapping[str, Any], scratch: Path) -> Path | str:
+    """The training data: a file generated into ``scratch`` for ``synthetic``, the ``s3://`` URI
+    itself (the loader fetches it), else ``uri``'s local path."""
     if "synthetic" in data:
         synthetic = data["synthetic"]
         config = GeneratorConfig(
@@ -66,13 +72,15 @@ def data_path(data: Mapping[str, Any], scratch: Path) -> Path:
             days=int(synthetic.get("days", 30)),
         )
         return write_transactions(generate_transactions(config), scratch / "transactions.parquet")
+    if is_object_uri(data["uri"]):
+        return str(data["uri"])
     path = Path(str(data["uri"]).removeprefix("file://"))
     if not path.is_file():
         raise FraudOpsError(f"data.uri: {data['uri']} does not exist or is not a file")
     return path
 
 
-def training_config(spec: Mapping[str, Any], data: Path) -> TrainingConfig:
+def training_config(spec: Mapping[str, Any], data: Path | str) -> TrainingConfig:
     """The FraudModel's training, registry and data-format fields as a :class:`TrainingConfig`."""
     training, split = spec.get("training", {}), spec.get("training", {}).get("split", {})
     risk = training.get("riskFeatures", {})

@@ -36,6 +36,7 @@ import yaml
 from fraud_training.choices import FORMATS
 from fraud_training.errors import DataError
 from fraud_training.features import CREDITCARD_FEATURES, ENTITY_HISTORIES, TRANSACTION_FEATURES
+from fraud_training.object_store import is_object_uri, local_copy
 from fraud_training.repeats import repeated
 from fraud_training.schema import (
     CREDITCARD_COLUMNS,
@@ -254,12 +255,28 @@ def load_dataset(
     mapping: ColumnMapping | None = None,
     require_label: bool = True,
 ) -> Dataset:
-    """Read, normalise and validate the data set at ``path``.
+    """Read, normalise and validate the data set at ``path``: a local file or an
+    ``s3://bucket/key`` object (read from a scratch copy, see :mod:`fraud_training.object_store`;
+    the Dataset's ``source`` is then the URI).
 
     ``data_format`` is one of :data:`FORMATS`; a ``mapping`` implies ``"mapped"``. Raises
-    :class:`DataError` naming the problem when the file cannot be read, mapped or validated.
+    :class:`DataError` naming the problem when the file cannot be read, mapped or validated, and
+    :class:`~fraud_training.object_store.StorageError` when the object cannot be fetched.
     """
-    path = Path(path)
+    with local_copy(path) as local:
+        options = {"data_format": data_format, "mapping": mapping, "require_label": require_label}
+        source = str(path) if is_object_uri(path) else str(local)
+        return _load_file(local, source, **options)
+
+
+def _load_file(
+    path: Path,
+    source: str,
+    *,
+    data_format: str,
+    mapping: ColumnMapping | None,
+    require_label: bool,
+) -> Dataset:
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     if data_format not in FORMATS:
@@ -289,14 +306,14 @@ def load_dataset(
     frame = validate_frame(
         raw,
         feature_set,
-        source=str(path),
+        source=source,
         timestamp_format=timestamps,
         require_label=require_label,
         pass_through=pass_through,
         keys=entities,
     )
     kinds = {name: pass_through_kind(frame[name]) for name in pass_through}
-    return Dataset(frame, feature_set, str(path), file_sha256(path), kinds, tuple(entities))
+    return Dataset(frame, feature_set, source, file_sha256(path), kinds, tuple(entities))
 
 
 def detect_format(header: list[str], source: str) -> str:

@@ -71,11 +71,18 @@ def secret_env_list(secrets: Mapping[str, SecretKey]) -> list[dict[str, Any]]:
 #: fraudctl and the Jobs' entrypoints exit 2 on a user error (bad data, a missing file, a version
 #: that does not exist): retrying cannot help.
 USER_ERROR_EXIT_CODE = 2
+#: The training Job exits 3 when the object store refuses or cannot serve its data (credentials,
+#: bucket, object, endpoint: ``fraud_training.object_store.StorageError``); the SDK has already
+#: retried, so a person must act. The operator reports it as ``StorageError``.
+STORAGE_ERROR_EXIT_CODE = 3
 
 
-def fail_on_user_error(container: str) -> dict[str, Any]:
-    """A Job's podFailurePolicy that fails the Job at once when ``container`` exits with the
-    user-error code, instead of spending its backoff on retries that cannot succeed."""
+def fail_on_user_error(
+    container: str, exit_codes: tuple[int, ...] = (USER_ERROR_EXIT_CODE,)
+) -> dict[str, Any]:
+    """A Job's podFailurePolicy that fails the Job at once when ``container`` exits with one of
+    ``exit_codes`` (a user error by default), instead of spending its backoff on retries that
+    cannot succeed."""
     return {
         "rules": [
             {
@@ -83,7 +90,7 @@ def fail_on_user_error(container: str) -> dict[str, Any]:
                 "onExitCodes": {
                     "containerName": container,
                     "operator": "In",
-                    "values": [USER_ERROR_EXIT_CODE],
+                    "values": list(exit_codes),
                 },
             }
         ]

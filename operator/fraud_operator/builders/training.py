@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from fraud_operator.builders.common import (
+    STORAGE_ERROR_EXIT_CODE,
+    USER_ERROR_EXIT_CODE,
     audit_database_env,
     child_metadata,
     fail_on_user_error,
@@ -43,6 +45,8 @@ HASH_LENGTH = 10
 RETRAINING_REASON_ENV = "FRAUDOPS_RETRAINING_REASON"
 PRODUCTION_WINDOW_ENV = "FRAUDOPS_PRODUCTION_WINDOW"
 SCHEDULE = "Schedule"
+#: The keys a ``data.s3.credentialsSecret`` holds, read by the SDK under the same names.
+CREDENTIAL_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 
 
 def tracking_uri(spec: Mapping[str, Any], config: OperatorConfig) -> str:
@@ -79,6 +83,25 @@ def retraining_env(
     window = (fm["spec"].get("retraining") or {}).get("productionWindow")
     if database is not None and window:
         env += [database, {"name": PRODUCTION_WINDOW_ENV, "value": window}]
+    return env
+
+
+def object_store_env(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """How the training Job reaches the object store of an ``s3://`` ``data.uri``, as the AWS
+    SDK's own variables: the S3-only endpoint (so IRSA's STS calls still go to AWS), the region,
+    and the keys by ``secretKeyRef`` only, never as values (the kubelet reads the Secret, not the
+    operator). Nothing without ``data.s3``: the SDK's default chain applies."""
+    s3 = data.get("s3") or {}
+    env: list[dict[str, Any]] = []
+    if endpoint := s3.get("endpoint"):
+        env.append({"name": "AWS_ENDPOINT_URL_S3", "value": endpoint})
+    if region := s3.get("region"):
+        env.append({"name": "AWS_REGION", "value": region})
+    if secret := s3.get("credentialsSecret"):
+        env += [
+            {"name": key, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+            for key in CREDENTIAL_KEYS
+        ]
     return env
 
 
@@ -127,7 +150,9 @@ def _job_spec(
         "backoffLimit": training["backoffLimit"],
         "activeDeadlineSeconds": training["activeDeadlineSeconds"],
         "ttlSecondsAfterFinished": config.job_ttl_seconds,
-        "podFailurePolicy": fail_on_user_error(CONTAINER),
+        "podFailurePolicy": fail_on_user_error(
+            CONTAINER, (USER_ERROR_EXIT_CODE, STORAGE_ERROR_EXIT_CODE)
+        ),
         "template": {
             "metadata": {
                 "labels": child_metadata(fm, "", COMPONENT, _training_labels(fm, reason))["labels"]
@@ -156,6 +181,7 @@ def _job_spec(
                                 "value": tracking_uri(fm["spec"], config),
                             },
                             {"name": "TMPDIR", "value": "/tmp"},
+                            *object_store_env(fm["spec"]["data"]),
                             *extra_env,
                         ],
                         "resources": resources(training["resources"]),

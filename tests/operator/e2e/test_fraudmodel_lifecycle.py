@@ -395,15 +395,18 @@ def test_deleting_the_fraudmodel_removes_every_child(story: Story) -> None:
     eventually(gone, "garbage collection of every child", timeout=120)
 
 
-def test_a_missing_data_file_fails_with_the_reason_and_is_not_retried(
+def test_unreachable_data_storage_fails_with_the_reason_and_is_not_retried(
     operator: Any, namespace: str
 ) -> None:
+    # Nothing listens on the discard port inside the pod: the store cannot be reached.
     manifest = """
 apiVersion: fraudops.io/v1alpha1
 kind: FraudModel
 metadata: {name: missing-data}
 spec:
-  data: {uri: /nonexistent/fraudops/transactions.csv}
+  data:
+    uri: s3://nonexistent/fraudops/transactions.csv
+    s3: {endpoint: "http://127.0.0.1:9"}
 """
     kubectl("apply", "-n", namespace, "-f", "-", stdin=manifest)
     status = eventually(
@@ -415,15 +418,16 @@ spec:
         "phase Failed",
         timeout=300,
     )
-    assert "/nonexistent/fraudops/transactions.csv" in status["message"]
+    assert "s3://nonexistent/fraudops/transactions.csv" in status["message"]
     assert condition(status, "TrainingSucceeded")["status"] == "False"
+    assert condition(status, "TrainingSucceeded")["reason"] == "StorageError"
     time.sleep(10)  # several timer ticks: a hot loop would have started more Jobs or pods
     jobs = get_json("jobs", "-n", namespace)["items"]
     pods = get_json("pods", "-n", namespace)["items"]
     assert len(jobs) == 1
     assert len(pods) == 1
     described = kubectl("describe", "fm", "missing-data", "-n", namespace).stdout
-    assert "does not exist" in described
+    assert "the endpoint cannot be reached" in described
 
 
 def test_a_tracking_uri_off_the_allow_list_fails_naming_the_field_and_creates_nothing(

@@ -90,7 +90,9 @@ def generate(
 
 
 def check_data(
-    path: Annotated[Path, typer.Argument(help="The data file: CSV or Parquet.")],
+    path: Annotated[
+        str, typer.Argument(help="The data file: CSV or Parquet, a path or s3://bucket/key.")
+    ],
     map_pairs: Annotated[
         list[str] | None,
         typer.Option("--map", help="field=column: which file column holds our field (repeat)."),

@@ -46,7 +46,12 @@ ModelName = Annotated[str, typer.Option("--name", "--model-name", help="Register
 
 
 def train(
-    data: Annotated[Path, typer.Argument(help="CSV or Parquet: our schema, the ULB file, mapped.")],
+    data: Annotated[
+        str,
+        typer.Argument(
+            help="CSV or Parquet (a path or s3://bucket/key): our schema, the ULB file, mapped."
+        ),
+    ],
     algorithm: Annotated[
         str, typer.Option(help=f"One of {', '.join(ALGORITHM_NAMES)}.")
     ] = DEFAULT_ALGORITHM,
