@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from localservices.ports import LOOPBACK, accepts_connections, free_port, wait_until
+from localservices.processes import stop_process
 
 WEED_ENV = "FRAUDOPS_WEED"
 START_TIMEOUT_S = 60.0
@@ -131,12 +132,7 @@ class ObjectStoreServer:
 
     def stop(self) -> None:
         if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            stop_process(self._process, 20)
             self._process = None
 
     def close(self) -> None:

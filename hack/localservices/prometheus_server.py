@@ -17,6 +17,7 @@ import httpx
 import yaml
 
 from localservices.ports import LOOPBACK, free_port, wait_until
+from localservices.processes import stop_process
 
 START_TIMEOUT_S = 30.0
 SCRAPE_INTERVAL = "1s"
@@ -111,12 +112,7 @@ class PrometheusServer:
     def stop(self) -> None:
         """Stop the server."""
         if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            stop_process(self._process, 30)
             self._process = None
 
     def close(self) -> None:

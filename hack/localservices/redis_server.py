@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from localservices.ports import LOOPBACK, accepts_connections, free_port, wait_until
+from localservices.processes import stop_process
 
 START_TIMEOUT_S = 20.0
 
@@ -65,8 +66,7 @@ class RedisServer:
     def stop(self) -> None:
         """Stop the server; its data is gone with it (no persistence)."""
         if self._process is not None:
-            self._process.terminate()
-            self._process.wait(timeout=20)
+            stop_process(self._process, 20)
             self._process = None
 
     def close(self) -> None:

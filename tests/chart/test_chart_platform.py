@@ -168,20 +168,27 @@ def test_every_bundled_service_has_a_service_and_an_ingress_network_policy(
     )
 
 
-def test_only_mlflow_and_helm_tests_may_reach_the_object_store(
+def test_only_mlflow_training_pods_and_helm_tests_may_reach_the_object_store(
     default: list[dict[str, Any]],
 ) -> None:
     policy = named(default, "NetworkPolicy", "fraudops-object-store")["spec"]
 
-    peers = [peer["podSelector"]["matchLabels"] for peer in policy["ingress"][0]["from"]]
+    mlflow, training, helm_test = policy["ingress"][0]["from"]
 
-    assert [
-        p.get("app.kubernetes.io/name", p.get("app.kubernetes.io/component")) for p in peers
-    ] == [
-        "mlflow",
-        "helm-test",
-    ]
-    assert all("namespaceSelector" not in peer for peer in policy["ingress"][0]["from"])
+    assert mlflow["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "mlflow"
+    assert "namespaceSelector" not in mlflow
+    # training Jobs of FraudModels in any namespace read their spec.data.uri there
+    assert training == {
+        "namespaceSelector": {},
+        "podSelector": {
+            "matchLabels": {
+                "app.kubernetes.io/managed-by": "fraudops-operator",
+                "app.kubernetes.io/component": "training",
+            }
+        },
+    }
+    assert helm_test["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "helm-test"
+    assert "namespaceSelector" not in helm_test
 
 
 def test_mlflow_serves_artifacts_from_the_object_store_and_allows_in_cluster_hosts(
