@@ -613,3 +613,23 @@ def test_the_gate_job_fails_at_once_on_bad_input_only() -> None:
     (rule,) = build_gate_job(model(), CONFIG, "3")["spec"]["podFailurePolicy"]["rules"]
 
     assert rule["onExitCodes"]["values"] == [2]
+
+
+def test_the_training_job_runs_under_the_service_account_the_spec_names() -> None:
+    job = build_training_job(model(training={"serviceAccountName": "reads-training-data"}), CONFIG)
+
+    assert job["spec"]["template"]["spec"]["serviceAccountName"] == "reads-training-data"
+
+
+def test_without_a_service_account_the_training_job_takes_the_namespaces_default() -> None:
+    job = build_training_job(model(), CONFIG)
+
+    assert "serviceAccountName" not in job["spec"]["template"]["spec"]
+
+
+def test_a_new_service_account_runs_the_training_again_and_stays_out_of_its_configmap() -> None:
+    fm = model(training={"serviceAccountName": "reads-training-data"})
+
+    assert training_hash(fm["spec"]) != training_hash(model()["spec"])
+    job_spec = json.loads(build_training_configmap(fm, CONFIG)["data"][SPEC_KEY])
+    assert "serviceAccountName" not in job_spec["training"]

@@ -265,6 +265,16 @@ BAD_SPECS = [
         "spec.registry.modelName in body should match",
     ),
     (
+        "service-account-not-a-name",
+        changed("training.serviceAccountName", "Training Data"),
+        "spec.training.serviceAccountName in body should match",
+    ),
+    (
+        "pair-window-not-a-duration",
+        changed("training.pairWindows", ["a day"]),
+        "spec.training.pairWindows[0] in body should match",
+    ),
+    (
         "monitoring-window-not-a-duration",
         changed("monitoring.window", "an hour"),
         "monitoring.window must be a number and s, m, h or d",

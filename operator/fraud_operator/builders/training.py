@@ -40,6 +40,10 @@ SPEC_KEY = "spec.json"
 JOB_NAME_FIELD = "metadata.labels['batch.kubernetes.io/job-name']"
 #: The spec fields whose change means a different model, hence a new training Job.
 TRAINING_FIELDS = ("data", "training", "registry")
+#: Fields of spec.training that only the Job's pod uses, not the training code: its ConfigMap
+#: leaves them out (they are in the training hash all the same, so that a Job that failed for
+#: want of memory or of access runs again once they are changed).
+POD_ONLY_FIELDS = ("resources", "serviceAccountName")
 HASH_LENGTH = 10
 #: The training Job's variables for a retraining: why, and how much production traffic to add.
 RETRAINING_REASON_ENV = "FRAUDOPS_RETRAINING_REASON"
@@ -120,7 +124,7 @@ def training_job_spec(fm: Mapping[str, Any], config: OperatorConfig) -> dict[str
             "generation": meta["generation"],
         },
         "data": spec["data"],
-        "training": {k: v for k, v in spec["training"].items() if k != "resources"},
+        "training": {k: v for k, v in spec["training"].items() if k not in POD_ONLY_FIELDS},
         "registry": {
             "modelName": registered_model_name(meta["namespace"], meta["name"], spec),
             "trackingUri": tracking_uri(spec, config),
@@ -137,6 +141,13 @@ def build_training_configmap(fm: Mapping[str, Any], config: OperatorConfig) -> d
         "metadata": child_metadata(fm, name, COMPONENT, _training_labels(fm)),
         "data": {SPEC_KEY: json.dumps(training_job_spec(fm, config), sort_keys=True, indent=2)},
     }
+
+
+def service_account(training: Mapping[str, Any]) -> dict[str, str]:
+    """The pod spec's ServiceAccount when the training spec names one (else the namespace's
+    default applies)."""
+    name = training.get("serviceAccountName")
+    return {"serviceAccountName": name} if name else {}
 
 
 def _job_spec(
@@ -158,6 +169,7 @@ def _job_spec(
                 "labels": child_metadata(fm, "", COMPONENT, _training_labels(fm, reason))["labels"]
             },
             "spec": {
+                **service_account(training),
                 "restartPolicy": "Never",
                 "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "fsGroup": 10001},
                 "containers": [

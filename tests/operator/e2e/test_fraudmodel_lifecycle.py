@@ -398,7 +398,11 @@ def test_deleting_the_fraudmodel_removes_every_child(story: Story) -> None:
 def test_unreachable_data_storage_fails_with_the_reason_and_is_not_retried(
     operator: Any, namespace: str
 ) -> None:
-    # Nothing listens on the discard port inside the pod: the store cannot be reached.
+    # Keys handed to the pod by secretKeyRef, and an endpoint on the discard port inside the
+    # pod, where nothing listens: the store cannot be reached.
+    keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    literals = [f"--from-literal={key}=throwaway" for key in keys]
+    kubectl("create", "secret", "generic", "training-data-keys", "-n", namespace, *literals)
     manifest = """
 apiVersion: fraudops.io/v1alpha1
 kind: FraudModel
@@ -406,7 +410,7 @@ metadata: {name: missing-data}
 spec:
   data:
     uri: s3://nonexistent/fraudops/transactions.csv
-    s3: {endpoint: "http://127.0.0.1:9"}
+    s3: {endpoint: "http://127.0.0.1:9", credentialsSecret: training-data-keys}
 """
     kubectl("apply", "-n", namespace, "-f", "-", stdin=manifest)
     status = eventually(
