@@ -174,6 +174,22 @@ def test_a_missing_object_exits_with_the_storage_code_naming_the_uri(
     assert "Traceback" not in result.stderr
 
 
+def test_an_object_that_is_not_a_data_set_is_bad_input_naming_the_uri(
+    store: ObjectStoreServer, tmp_path: Path
+) -> None:
+    uri = f"s3://{BUCKET}/cards/not-transactions.csv"
+    unrelated = tmp_path / "not-transactions.csv"
+    unrelated.write_text("colour,size\nred,3\n")
+    store.put(BUCKET, "cards/not-transactions.csv", unrelated)
+
+    result = fraudctl(store.environ(), "check-data", uri)
+
+    assert result.returncode == 2
+    assert uri in result.stderr
+    assert "fraudops-object-" not in result.stderr  # not the scratch copy's path
+    assert "Traceback" not in result.stderr
+
+
 def test_an_unreachable_endpoint_exits_with_the_storage_code_naming_the_uri(
     store: ObjectStoreServer,
 ) -> None:

@@ -265,8 +265,13 @@ def load_dataset(
     """
     with local_copy(path) as local:
         options = {"data_format": data_format, "mapping": mapping, "require_label": require_label}
-        source = str(path) if is_object_uri(path) else str(local)
-        return _load_file(local, source, **options)
+        if not is_object_uri(path):
+            return _load_file(local, str(local), **options)
+        try:
+            return _load_file(local, str(path), **options)
+        except DataError as error:
+            # the person wrote the URI: the scratch copy's path means nothing to them
+            raise DataError(str(error).replace(str(local), str(path))) from None
 
 
 def _load_file(
