@@ -18,9 +18,12 @@ export FRAUDOPS_ACTIONLINT := $(CACHE_DIR)/bin/actionlint-$(ACTIONLINT_VERSION)
 # The tests' real S3-compatible store (SeaweedFS), built from its Go module (hack/weed/go.mod pins it).
 WEED_VERSION := $(shell sed -n 's/^require github.com\/seaweedfs\/seaweedfs \(.*\)$$/\1/p' hack/weed/go.mod)
 export FRAUDOPS_WEED := $(CACHE_DIR)/bin/weed-$(WEED_VERSION)
+# The devcluster's in-cluster Prometheus, built from its Go module (hack/prometheus/go.mod pins it).
+PROMETHEUS_VERSION := $(shell sed -n 's/^require github.com\/prometheus\/prometheus \(.*\)$$/\1/p' hack/prometheus/go.mod)
+export FRAUDOPS_PROMETHEUS := $(CACHE_DIR)/bin/prometheus-$(PROMETHEUS_VERSION)
 
 .PHONY: demo demo-down test demo-local venv system-deps node-deps devcluster-bin \
-	devcluster-node-bin images weed devcluster-up devcluster-down lint bench clean
+	devcluster-node-bin images weed prometheus devcluster-up devcluster-down lint bench clean
 
 ## demo: the main job — devcluster (a real node), MLflow, the operator (helm, from its image), a
 ## FraudModel trained and served from the project's images
@@ -86,10 +89,12 @@ devcluster-node-bin: devcluster-bin
 	@BIN_DIR="$(BIN_DIR)" K8S_VERSION="$(K8S_VERSION)" hack/build-node.sh
 	@BIN_DIR="$(BIN_DIR)" K8S_VERSION="$(K8S_VERSION)" hack/build-addons.sh
 
-## images: the operator, training and serving images (Dockerfile targets) and the node's own
-## images, built with buildah into ~/.cache/fraudops/images/ (a no-op when nothing changed)
-images: venv node-deps devcluster-node-bin
-	BIN_DIR="$(BIN_DIR)" CODE_LAYER_PYTHON=$(VPY) hack/build-images.sh pause coredns metrics-server operator training serving
+## images: the operator, training and serving images (Dockerfile targets), the node's own images
+## and the bundled services' devcluster images (Debian's PostgreSQL, Redis, Prometheus; weed),
+## built with buildah into ~/.cache/fraudops/images/ (a no-op when nothing changed)
+images: venv node-deps devcluster-node-bin $(FRAUDOPS_WEED) $(FRAUDOPS_PROMETHEUS)
+	BIN_DIR="$(BIN_DIR)" CODE_LAYER_PYTHON=$(VPY) hack/build-images.sh pause coredns metrics-server \
+	  operator training serving postgresql redis prometheus seaweedfs
 
 ## $(FRAUDOPS_ACTIONLINT): actionlint, built once per machine from github.com/rhysd/actionlint
 $(FRAUDOPS_ACTIONLINT):
@@ -104,6 +109,14 @@ weed: $(FRAUDOPS_WEED)
 $(FRAUDOPS_WEED):
 	mkdir -p $(@D)
 	cd hack/weed && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o $@.part github.com/seaweedfs/seaweedfs/weed
+	mv -f $@.part $@
+
+## $(FRAUDOPS_PROMETHEUS): Prometheus built from its Go module (hack/prometheus pins it) for the
+## devcluster's in-cluster Prometheus: Debian's build has no Kubernetes service discovery.
+prometheus: $(FRAUDOPS_PROMETHEUS)
+$(FRAUDOPS_PROMETHEUS):
+	mkdir -p $(@D)
+	cd hack/prometheus && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o $@.part github.com/prometheus/prometheus/cmd/prometheus
 	mv -f $@.part $@
 
 ## devcluster-up: start a devcluster in the background and print its kubeconfig path

@@ -7,6 +7,10 @@
 #
 #   hack/build-images.sh [--manifest FILE] [component ...]   (default: operator training serving)
 #
+# Components: the Dockerfile's targets, the node's single-binary images (pause, coredns,
+# metrics-server) and the bundled services' devcluster images (postgresql, redis, prometheus,
+# seaweedfs).
+#
 # The manifest (one line per image: component, image reference, archive path) is what the
 # devcluster imports into its node's containerd. pip/uv inside the build trust the host's CA
 # bundle through a bind mount, never baked into a layer; the host's uv cache is mounted too, so
@@ -86,6 +90,89 @@ binary_image() {
   [[ -z "$manifest" ]] || printf '%s %s %s\n' "$component" "$ref" "$archive" >>"$manifest"
 }
 
+# --- the bundled services' images for the devcluster (charts/fraudops/values-devcluster.yaml) ---
+# Users get the upstream images (values.yaml); here nothing can be pulled, so each is a Debian
+# bookworm root filesystem by mmdebstrap with Debian's own package (PostgreSQL 15, Redis 7), or a
+# binary built from its Go module (SeaweedFS's weed; Prometheus, whose Debian build leaves out the
+# Kubernetes service discovery the chart's scrape configs use), keeping the upstream
+# image's interface: entrypoint, user id and, for PostgreSQL, the POSTGRES_* variables and
+# /docker-entrypoint-initdb.d (hack/images/postgres-entrypoint.sh). Keyed by the recipe.
+declare -A service_packages=(
+  [postgresql]="postgresql-15"
+  [redis]="redis-server"
+  [prometheus]=""
+  [seaweedfs]=""
+)
+declare -A service_refs=(
+  [postgresql]="localhost/fraudops-devcluster/postgresql:15"
+  [redis]="localhost/fraudops-devcluster/redis:7"
+  [prometheus]="localhost/fraudops-devcluster/prometheus:dev"
+  [seaweedfs]="localhost/fraudops-devcluster/seaweedfs:dev"
+)
+weed_binary="${FRAUDOPS_WEED:-}"
+prometheus_binary="${FRAUDOPS_PROMETHEUS:-}"
+service_image() {
+  local component="$1" ref="${service_refs[$1]}" packages="${service_packages[$1]}"
+  local recipe key archive work ctr t0
+  local -a hooks=() config=()
+  case "$component" in
+    postgresql)
+      # No "main" cluster from the package's postinst: the entrypoint creates one on the volume.
+      # Upstream's postgres user is 999, which initdb must find in /etc/passwd.
+      hooks=(--customize-hook='rm -rf "$1"/etc/postgresql/15 "$1"/var/lib/postgresql/15'
+        --customize-hook='sed -i "s/^postgres:x:[0-9]*:[0-9]*:/postgres:x:999:999:/" "$1"/etc/passwd'
+        --customize-hook='sed -i "s/^postgres:x:[0-9]*:/postgres:x:999:/" "$1"/etc/group')
+      config=(--entrypoint '["/usr/local/bin/docker-entrypoint.sh"]' --cmd postgres --user 999:999
+        --env PATH=/usr/lib/postgresql/15/bin:/usr/bin:/bin --env PGDATA=/var/lib/postgresql/data
+        --port 5432)
+      recipe="$(sha256sum "$repo/hack/images/postgres-entrypoint.sh")" ;;
+    redis)
+      config=(--entrypoint '[]' --cmd redis-server --user 999:999 --port 6379)
+      recipe="" ;;
+    prometheus)
+      [[ -x "$prometheus_binary" ]] || { echo "prometheus is missing ($prometheus_binary): run make prometheus" >&2; return 1; }
+      config=(--entrypoint '["/bin/prometheus"]' --cmd '' --user 65534:65534 --port 9090)
+      recipe="$(sha256sum "$prometheus_binary" | cut -c1-64)" ;;
+    seaweedfs)
+      [[ -x "$weed_binary" ]] || { echo "weed is missing ($weed_binary): run make weed" >&2; return 1; }
+      config=(--entrypoint '["/usr/bin/weed"]' --cmd '' --user 1000:1000 --port 8333)
+      recipe="$(sha256sum "$weed_binary" | cut -c1-64)" ;;
+  esac
+  recipe="$ref: mmdebstrap --variant=essential bookworm [$packages] ${hooks[*]} ${config[*]} $recipe, recipe 1"
+  key="$(printf '%s' "$recipe" | sha256sum | cut -c1-16)"
+  archive="$IMAGES_DIR/service-$component-$key.oci.tar"
+  if [[ ! -s "$archive" ]]; then
+    echo "building $ref (mmdebstrap ${packages:-essential} + extras)"
+    t0=$(date +%s)
+    work="$(mktemp -d "$IMAGES_DIR/.service.XXXXXX")"
+    trap 'rm -rf "$work"' EXIT
+    mmdebstrap --quiet --variant=essential ${packages:+--include="$packages"} "${hooks[@]}" \
+      --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin "$1"/usr/share/doc/*' \
+      bookworm "$work/rootfs.tar"
+    ctr="$(buildah "${storage[@]}" from --pull=never scratch)"
+    buildah "${storage[@]}" add "$ctr" "$work/rootfs.tar" / >/dev/null
+    case "$component" in
+      postgresql)
+        buildah "${storage[@]}" copy --chmod 0755 "$ctr" "$repo/hack/images/postgres-entrypoint.sh" \
+          /usr/local/bin/docker-entrypoint.sh >/dev/null ;;
+      seaweedfs)
+        buildah "${storage[@]}" copy --chmod 0755 "$ctr" "$weed_binary" /usr/bin/weed >/dev/null ;;
+      prometheus)
+        buildah "${storage[@]}" copy --chmod 0755 "$ctr" "$prometheus_binary" /bin/prometheus >/dev/null ;;
+    esac
+    buildah "${storage[@]}" config "${config[@]}" "$ctr"
+    buildah "${storage[@]}" commit -q --rm "$ctr" "$ref" >/dev/null
+    buildah "${storage[@]}" push -q "$ref" "oci-archive:$archive.part:$ref"
+    mv -f "$archive.part" "$archive"
+    buildah "${storage[@]}" rmi "$ref" >/dev/null
+    rm -rf "$work"
+    trap - EXIT
+    find "$IMAGES_DIR" -maxdepth 1 -name "service-$component-*.oci.tar" ! -path "$archive" -delete
+    echo "built $ref in $(( $(date +%s) - t0 ))s: $(du -h "$archive" | cut -f1) archive"
+  fi
+  [[ -z "$manifest" ]] || printf '%s %s %s\n' "$component" "$ref" "$archive" >>"$manifest"
+}
+
 # --- the components -----------------------------------------------------------------------------
 # Two keys: the stack (base, Dockerfile, the component's resolved dependency group) and the code
 # (the project's packages). buildah builds the `<component>-stack` target only when its stack key
@@ -116,6 +203,10 @@ mkdir -p "$uv_cache"
 for component in "${components[@]}"; do
   if [[ -n "${single_binary[$component]:-}" ]]; then
     binary_image "$component"
+    continue
+  fi
+  if [[ -n "${service_refs[$component]:-}" ]]; then
+    service_image "$component"
     continue
   fi
   ref="$registry/fraudops-$component:$version"

@@ -1,9 +1,11 @@
 """``make demo``: the cluster path on a machine without a cluster.
 
 ``up`` starts the devcluster (a real node: kubelet on containerd, the project's images imported),
-MLflow, Redis and PostgreSQL on loopback (offered to pods as Services), installs our Helm chart
-(the operator runs as a pod from its image under its own ServiceAccount, as on kind or EKS),
-applies the minimal sample FraudModel, waits for Ready, prints ``kubectl get fm`` and the answers
+installs our Helm chart with every service bundled (charts/fraudops/values-devcluster.yaml: the
+operator under its own ServiceAccount, PostgreSQL, Redis, the SeaweedFS object store, MLflow and
+Prometheus, all pods from images built here, nothing on loopback beside the cluster), uploads the
+minimal sample's transactions to the chart's object store, applies the minimal sample FraudModel
+reading them from there (``s3://``), waits for Ready, prints ``kubectl get fm`` and the answers
 of the served model to a few transactions sent to its Service by DNS name, replays more traffic
 with its labels (``POST /feedback``), runs the model's monitoring pass once (a Job from its
 CronJob) and prints its drift and live-metric lines, and leaves everything running for a person
@@ -17,7 +19,6 @@ import argparse
 import base64
 import contextlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -26,20 +27,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from devcluster import start, stop
 from devcluster.__main__ import DEFAULT_WORKDIR as CLUSTER_DIR
 from devcluster.cluster import STATE_FILE, DevCluster
-from devcluster.operator_install import InClusterServices, expose_services, install
-from devcluster.processes import stop_tree
-from localservices.mlflow_server import MlflowServer
-from localservices.postgres import PostgresServer
-from localservices.redis_server import RedisServer
+from devcluster.operator_install import RELEASE, SYSTEM_NAMESPACE, install_platform
+from devcluster.volumes import provide_volumes
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_DIR = REPO / ".fraudops" / "demo"
-STATE = DEMO_DIR / "services.json"
+#: Where the demo's transactions go in the chart's object store (the bucket MLflow uses too).
+DATA_BUCKET = "fraudops"
+DATA_KEY = "demo/transactions.csv"
 NAMESPACE = "fraud-demo"
-SYSTEM_NAMESPACE = "fraudops-system"
 MODEL = "fraud-minimal"
 READY_TIMEOUT_S = 900
 
@@ -58,41 +58,66 @@ def start_cluster() -> DevCluster:
     return start(CLUSTER_DIR, keep_workdir=False)
 
 
-def start_services() -> dict[str, Any]:
-    """MLflow, Redis and PostgreSQL as background processes; their handles go to the state file."""
-    DEMO_DIR.mkdir(parents=True, exist_ok=True)
-    mlflow = MlflowServer(root=DEMO_DIR / "mlflow")
-    mlflow.start()
-    redis = RedisServer()
-    redis.start()
-    postgres = PostgresServer()
-    postgres.start()
-    postgres.create_database()
-    state = {
-        "mlflow": {
-            "pid": mlflow.pid,
-            "uri": mlflow.tracking_uri,
-            "port": mlflow.port,
-            "root": str(mlflow.root),
-        },
-        "redis": {"pid": redis.pid, "url": redis.url, "port": redis.port, "root": str(redis.root)},
-        "postgres": {"dsn": postgres.dsn, "port": postgres.port, "root": str(postgres.root)},
-    }
-    STATE.write_text(json.dumps(state, indent=2))
-    return state
+def kubectl(cluster: DevCluster, *args: str, stdin: str | None = None) -> str:
+    return cluster.kubectl(*args, input=stdin).stdout
 
 
-def kubectl(cluster: DevCluster, *args: str) -> str:
-    return cluster.kubectl(*args).stdout
+def install_platform_chart(cluster: DevCluster) -> None:
+    """``helm install`` our chart with every service bundled (the devcluster values): the
+    operator, PostgreSQL, Redis, the object store, MLflow and Prometheus run as pods from images
+    built here; their claims bind to the devcluster's hostPath volumes."""
+    provide_volumes(cluster, 2)
+    with contextlib.suppress(subprocess.CalledProcessError):
+        kubectl(cluster, "create", "namespace", NAMESPACE)
+    install_platform(cluster, RELEASE, SYSTEM_NAMESPACE, (NAMESPACE,))
 
 
-def install_operator(cluster: DevCluster, services: dict[str, Any]) -> InClusterServices:
-    """``helm install`` our chart; the operator runs as a pod from its image."""
-    in_cluster = expose_services(
-        cluster, services["mlflow"]["port"], services["redis"]["port"], services["postgres"]["port"]
+def secret_data(cluster: DevCluster, name: str, namespace: str) -> dict[str, str]:
+    body = json.loads(kubectl(cluster, "get", "secret", name, "-n", namespace, "-o", "json"))
+    return {key: base64.b64decode(value).decode() for key, value in body["data"].items()}
+
+
+def upload_data(cluster: DevCluster) -> dict[str, Any]:
+    """Generate the minimal sample's transactions, put them in the chart's object store and give
+    the FraudModel's namespace the store's keys; return the FraudModel with its data there."""
+    import boto3
+    from fraud_training.generator import GeneratorConfig, generate_transactions, write_transactions
+
+    model = yaml.safe_load((REPO / "manifests/samples/minimal.yaml").read_text())
+    synthetic = model["spec"]["data"]["synthetic"]
+    frame = generate_transactions(
+        GeneratorConfig(rows=synthetic["rows"], fraud_rate=synthetic["fraudRate"], seed=42)
     )
-    install(cluster, in_cluster)
-    return in_cluster
+    DEMO_DIR.mkdir(parents=True, exist_ok=True)
+    local = write_transactions(frame, DEMO_DIR / "transactions.csv")
+    keys = secret_data(cluster, f"{RELEASE}-object-store", SYSTEM_NAMESPACE)
+    store = boto3.client(
+        "s3",
+        endpoint_url=cluster.service_url("object-store", SYSTEM_NAMESPACE, 8333),
+        aws_access_key_id=keys["accessKey"],
+        aws_secret_access_key=keys["secretKey"],
+        region_name="us-east-1",
+    )
+    store.upload_file(str(local), DATA_BUCKET, DATA_KEY)
+    say(f"uploaded {len(frame)} transactions to s3://{DATA_BUCKET}/{DATA_KEY} (the chart's store)")
+    keys_secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "training-data-keys", "namespace": NAMESPACE},
+        "stringData": {
+            "AWS_ACCESS_KEY_ID": keys["accessKey"],
+            "AWS_SECRET_ACCESS_KEY": keys["secretKey"],
+        },
+    }
+    kubectl(cluster, "apply", "-f", "-", stdin=json.dumps(keys_secret))
+    model["spec"]["data"] = {
+        "uri": f"s3://{DATA_BUCKET}/{DATA_KEY}",
+        "s3": {
+            "endpoint": f"http://object-store.{SYSTEM_NAMESPACE}.svc:8333",
+            "credentialsSecret": "training-data-keys",
+        },
+    }
+    return model
 
 
 def wait_ready(cluster: DevCluster) -> dict[str, Any]:
@@ -220,14 +245,16 @@ def up() -> int:
     say("starting the devcluster (control plane, kubelet on containerd, CoreDNS, metrics-server)")
     cluster = start_cluster()
     say(f"devcluster up in {cluster.start_seconds:.0f}s with images {sorted(cluster.images)}")
-    say("starting MLflow, Redis and PostgreSQL on loopback")
-    services = start_services()
-    say("helm install charts/fraudops (the operator runs as a pod from its image)")
-    install_operator(cluster, services)
-    say(f"kubectl apply -n {NAMESPACE} -f manifests/samples/minimal.yaml")
-    with contextlib.suppress(subprocess.CalledProcessError):
-        kubectl(cluster, "create", "namespace", NAMESPACE)
-    kubectl(cluster, "apply", "-n", NAMESPACE, "-f", str(REPO / "manifests/samples/minimal.yaml"))
+    say(
+        "helm install charts/fraudops -f values-devcluster.yaml: the operator, PostgreSQL, Redis, "
+        "the object store, MLflow and Prometheus as pods"
+    )
+    installing = time.monotonic()
+    install_platform_chart(cluster)
+    say(f"platform Ready in {time.monotonic() - installing:.0f}s")
+    model = upload_data(cluster)
+    say(f"kubectl apply -n {NAMESPACE}: manifests/samples/minimal.yaml with its data in s3://")
+    kubectl(cluster, "apply", "-n", NAMESPACE, "-f", "-", stdin=json.dumps(model))
     status = wait_ready(cluster)
     print()
     print(kubectl(cluster, "get", "fm", "-n", NAMESPACE))
@@ -241,7 +268,7 @@ def up() -> int:
         f"\nDone in {time.monotonic() - started:.0f}s. Everything is still running:\n"
         f"  export KUBECONFIG={cluster.kubeconfig} PATH={cluster.bin_dir}:$PATH\n"
         f"  kubectl get fm -A; kubectl describe fm {MODEL} -n {NAMESPACE}\n"
-        f"  MLflow UI: {services['mlflow']['uri']}\n"
+        f"  MLflow UI: {cluster.service_url('mlflow', SYSTEM_NAMESPACE, 5000)}\n"
         f"  kubectl logs -n fraudops-system deployment/fraudops-operator\n"
         "Tear it all down with: make demo-down"
     )
@@ -249,25 +276,10 @@ def up() -> int:
 
 
 def down() -> int:
-    if STATE.exists():
-        services = json.loads(STATE.read_text())
-        for name in ("mlflow", "redis"):
-            stop_tree(services[name]["pid"], grace=20)
-        data = Path(services["postgres"]["root"]) / "data"
-        if (data / "postmaster.pid").exists():
-            subprocess.run(
-                ["/usr/lib/postgresql/15/bin/pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop"],
-                user="postgres" if os.geteuid() == 0 else None,
-                check=False,
-                capture_output=True,
-            )
-        for name in ("redis", "postgres"):
-            shutil.rmtree(services[name]["root"], ignore_errors=True)
-        shutil.rmtree(DEMO_DIR, ignore_errors=True)
-        say("MLflow, Redis and PostgreSQL stopped")
+    shutil.rmtree(DEMO_DIR, ignore_errors=True)
     if (CLUSTER_DIR / STATE_FILE).exists():
         stop(DevCluster.load(CLUSTER_DIR), keep_workdir=False)
-        say("devcluster stopped")
+        say("devcluster stopped (with every service and volume in it)")
     return 0
 
 

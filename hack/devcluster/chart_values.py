@@ -1,8 +1,10 @@
 """The ``helm --set`` flags that install the chart's operator without its bundled services.
 
-The tests and the demo run throw-away services on the host beside the devcluster (started and
-stopped by the harness, offered to pods as Services) instead of the chart's StatefulSets, so they
-point the operator at those; one definition keeps every such install alike.
+Most end-to-end tests run throw-away services on the host beside the devcluster (started and
+stopped by the harness, offered to pods as Services, so a test can read PostgreSQL or MLflow
+directly) instead of the chart's StatefulSets, and point the operator at those; one definition
+keeps every such install alike. `make demo` and the platform test install the whole chart
+(`operator_install.install_platform`).
 """
 
 from __future__ import annotations

@@ -28,9 +28,12 @@ SERVICE_CIDR = "10.96.0.0/16"
 #: The `kubernetes` Service's ClusterIP (first address of SERVICE_CIDR); never sent traffic.
 KUBERNETES_SERVICE_IP = "10.96.0.1"
 STATE_FILE = "state.json"
-#: What a devcluster runs by default: the project's images and the node's add-ons (cluster DNS,
-#: the metrics API the HPA reads).
-DEFAULT_IMAGES = ("operator", "training", "serving", "coredns", "metrics-server")
+#: The bundled services' images (charts/fraudops/values-devcluster.yaml), from Debian's packages
+#: and SeaweedFS's Go module: what `operator_install.install_platform` runs.
+SERVICE_IMAGES = ("postgresql", "redis", "prometheus", "seaweedfs")
+#: What a devcluster runs by default: the project's images, the node's add-ons (cluster DNS, the
+#: metrics API the HPA reads) and the bundled services.
+DEFAULT_IMAGES = ("operator", "training", "serving", "coredns", "metrics-server", *SERVICE_IMAGES)
 _HACK_DIR = Path(__file__).resolve().parent.parent
 #: Controllers the project relies on; nodelifecycle and the cloud ones are left out on purpose.
 CONTROLLERS = (
@@ -54,6 +57,11 @@ CONTROLLERS = (
     "podgc",
     "root-ca-cert-publisher",
     "clusterrole-aggregation",
+    # Claims of the chart's StatefulSets bind to the harness's volumes (volumes.py); the
+    # protection controllers remove the finalizers that keep a claim or volume in use.
+    "persistentvolume-binder",
+    "pvc-protection",
+    "pv-protection",
 )
 
 

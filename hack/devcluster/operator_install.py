@@ -1,13 +1,15 @@
 """The operator installed on a devcluster as a user installs it: our chart, our image, its own
-ServiceAccount, with the harness's MLflow, Redis and PostgreSQL offered to pods as Services.
+ServiceAccount, beside the harness's services or with every service of the chart.
 
-The tests' end-to-end stories and `make demo` install it the same way through `install()`.
-The chart's bundled services are switched off (`chart_values.operator_only`): the harness runs
-those on the host, throw-away, and `expose_services` gives pods their in-cluster names.
+The tests' end-to-end stories install it through `install()`: the chart's bundled services are
+switched off (`chart_values.operator_only`), the harness runs those on the host, throw-away, and
+`expose_services` gives pods their in-cluster names. `make demo` and the platform test install
+the whole chart with every service bundled through `install_platform()`.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +91,76 @@ def install(
             -3000:
         ]
         raise RuntimeError(f"helm install failed: {result.stderr.strip()}\n{described}")
+
+
+#: The devcluster's values (charts/fraudops/values-devcluster.yaml): every service bundled.
+DEVCLUSTER_VALUES = CHART / "values-devcluster.yaml"
+#: Chart value -> the devcluster image (hack/build-images.sh component) it runs. The MLflow server
+#: runs from the training image (mlflow, psycopg, boto3); `helm test` pods from the serving image
+#: (psycopg, redis).
+PLATFORM_IMAGES = {
+    "image": "operator",
+    "mlflow.image": "training",
+    "platformImage": "serving",
+    "postgresql.image": "postgresql",
+    "redis.image": "redis",
+    "objectStore.image": "seaweedfs",
+    "prometheus.image": "prometheus",
+}
+
+
+def platform_flags(
+    cluster: DevCluster, namespace: str, serving_namespaces: tuple[str, ...]
+) -> list[str]:
+    """`helm` flags installing the whole platform into `namespace` from the node's images: the
+    devcluster values, each image by the reference it was imported under, the in-cluster URLs of
+    the bundled MLflow and Redis in that namespace."""
+    flags = ["--values", str(DEVCLUSTER_VALUES)]
+    for value, component in PLATFORM_IMAGES.items():
+        repository, tag = cluster.images[component].rsplit(":", 1)
+        # --set-string: a tag such as 15 is a string to the chart, not a number.
+        flags += ["--set", f"{value}.repository={repository}", "--set-string", f"{value}.tag={tag}"]
+    flags += [
+        "--set",
+        f"mlflow.trackingUri=http://mlflow.{namespace}.svc:5000",
+        "--set",
+        f"serving.redisUrl=redis://redis.{namespace}.svc:6379/0",
+        "--set-json",
+        f"serving.namespaces={json.dumps(list(serving_namespaces))}",
+    ]
+    return flags
+
+
+def install_platform(
+    cluster: DevCluster,
+    release: str,
+    namespace: str,
+    serving_namespaces: tuple[str, ...],
+    extra: tuple[str, ...] = (),
+    timeout: str = "10m",
+) -> None:
+    """`helm upgrade --install` the chart with every bundled service (PostgreSQL, Redis, the
+    object store, MLflow, Prometheus; Grafana stays off here) and wait until all are Ready.
+    Their StatefulSets' claims need volumes: `volumes.provide_volumes` first."""
+    command = [
+        str(cluster.bin_dir / "helm"),
+        "upgrade",
+        "--install",
+        release,
+        str(CHART),
+        "--namespace",
+        namespace,
+        "--create-namespace",
+        *platform_flags(cluster, namespace, serving_namespaces),
+        *extra,
+        "--wait",
+        "--timeout",
+        timeout,
+    ]
+    result = subprocess.run(command, env=cluster.env(), capture_output=True, text=True)
+    if result.returncode != 0:
+        described = cluster.kubectl("describe", "pods", "-n", namespace, check=False).stdout
+        raise RuntimeError(f"helm install failed: {result.stderr.strip()}\n{described[-6000:]}")
 
 
 def operator_logs(cluster: DevCluster, tail: int = 200) -> str:

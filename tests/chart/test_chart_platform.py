@@ -210,6 +210,25 @@ def test_mlflow_serves_artifacts_from_the_object_store_and_allows_in_cluster_hos
     assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "fraudops-postgresql"
 
 
+def test_mlflow_runs_the_configured_workers_without_the_job_runner() -> None:
+    objects = render(settings=["mlflow.workers=1"])
+    (container,) = named(objects, "Deployment", "fraudops-mlflow")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+
+    assert "--workers=1" in container["command"]
+    assert env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
+
+
+def test_an_image_tag_given_as_a_number_is_rendered_as_the_tag() -> None:
+    objects = render(settings=["postgresql.image.tag=15", "redis.image.tag=7"])
+    images = {name: spec["containers"][0]["image"] for name, spec in pod_specs(objects).items()}
+
+    assert images["StatefulSet/fraudops-postgresql"] == "docker.io/library/postgres:15"
+    assert images["Deployment/fraudops-redis"] == "docker.io/library/redis:7"
+
+
 def test_postgresql_keeps_its_data_on_a_persistent_volume_claim(
     default: list[dict[str, Any]],
 ) -> None:

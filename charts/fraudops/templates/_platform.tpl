@@ -42,9 +42,9 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
-{{/* "repository:tag" of an image block. */}}
+{{/* "repository:tag" of an image block (a tag written as a number, `tag: 15`, too). */}}
 {{- define "fraudops.platform.image" -}}
-{{- printf "%s:%s" .repository .tag -}}
+{{- printf "%s:%s" .repository (toString .tag) -}}
 {{- end -}}
 
 {{/* The all-in-one project image (MLflow server, helm test pods). */}}
