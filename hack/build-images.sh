@@ -125,7 +125,7 @@ service_image() {
       config=(--entrypoint '["/usr/local/bin/docker-entrypoint.sh"]' --cmd postgres --user 999:999
         --env PATH=/usr/lib/postgresql/15/bin:/usr/bin:/bin --env PGDATA=/var/lib/postgresql/data
         --port 5432)
-      recipe="$(sha256sum "$repo/hack/images/postgres-entrypoint.sh")" ;;
+      recipe="$(sha256sum <"$repo/hack/images/postgres-entrypoint.sh" | cut -c1-64)" ;;
     redis)
       config=(--entrypoint '[]' --cmd redis-server --user 999:999 --port 6379)
       recipe="" ;;

@@ -226,13 +226,14 @@ def model_inputs(
     labels = dataset.frame[LABEL].to_numpy(np.int64)
     feature_set = FEATURE_SETS[dataset.feature_set]
     fit_rows = encoding_rows(config, dataset, labels)
+    entity_windows = config.entity_windows_ms()
     inputs = FeatureInputs.fit(
         dataset.frame,
         dataset.pass_through,
         fit_rows,
         dataset.entities,
-        config.entity_windows_ms(),
-        builtin_histories(config.entity_windows_ms(), config.pair_windows_ms()),
+        entity_windows,
+        builtin_histories(entity_windows, config.pair_windows_ms()),
     )
     risk = None
     if dataset.feature_set == "transactions":

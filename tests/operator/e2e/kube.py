@@ -14,6 +14,23 @@ REPO = Path(__file__).resolve().parents[3]
 
 CRD = REPO / "manifests" / "crds" / "fraudmodels.fraudops.io.yaml"
 SAMPLES = REPO / "manifests" / "samples"
+#: One transaction of the generator's schema, for the stories' predictions.
+TRANSACTION = {
+    "transaction_id": "e2e-1",
+    "customer_id": "c-42",
+    "timestamp": "2026-01-20T12:00:00Z",
+    "amount": 129.99,
+    "merchant_id": "m-7",
+    "merchant_category": "electronics",
+    "merchant_country": "US",
+    "channel": "online",
+    "device_id": "d-1",
+    "lat": 40.7,
+    "lon": -74.0,
+    "home_lat": 40.7,
+    "home_lon": -74.0,
+    "home_country": "US",
+}
 
 
 def kubectl(

@@ -22,27 +22,11 @@ import pytest
 from devcluster import DevCluster
 from devcluster.pytest_plugin import eventually
 
-from e2e.kube import SAMPLES, fraudmodel, get_json, kubectl, wait_for_status
+from e2e.kube import SAMPLES, TRANSACTION, fraudmodel, get_json, kubectl, wait_for_status
 
 pytestmark = pytest.mark.cluster
 
 NAME = "fraud-minimal"
-TRANSACTION = {
-    "transaction_id": "e2e-1",
-    "customer_id": "c-42",
-    "timestamp": "2026-01-20T12:00:00Z",
-    "amount": 129.99,
-    "merchant_id": "m-7",
-    "merchant_category": "electronics",
-    "merchant_country": "US",
-    "channel": "online",
-    "device_id": "d-1",
-    "lat": 40.7,
-    "lon": -74.0,
-    "home_lat": 40.7,
-    "home_lon": -74.0,
-    "home_country": "US",
-}
 
 
 @dataclass

@@ -34,7 +34,7 @@ from devcluster.pytest_plugin import eventually
 from devcluster.volumes import provide_volumes, release_volumes
 from fraud_training.generator import GeneratorConfig, generate_transactions, write_transactions
 
-from e2e.kube import REPO, get_json, kubectl, wait_for_status
+from e2e.kube import REPO, TRANSACTION, get_json, kubectl, wait_for_status
 
 pytestmark = pytest.mark.cluster
 
@@ -49,22 +49,6 @@ DATA_KEY = "data/transactions.csv"
 #: What a user applies before `helm upgrade` (Helm never upgrades a CRD in crds/).
 CHART_CRDS = REPO / "charts" / "fraudops" / "crds"
 STORE_ENDPOINT = f"http://object-store.{PLATFORM_NAMESPACE}.svc:8333"
-TRANSACTION = {
-    "transaction_id": "platform-1",
-    "customer_id": "c-42",
-    "timestamp": "2026-01-20T12:00:00Z",
-    "amount": 129.99,
-    "merchant_id": "m-7",
-    "merchant_category": "electronics",
-    "merchant_country": "US",
-    "channel": "online",
-    "device_id": "d-1",
-    "lat": 40.7,
-    "lon": -74.0,
-    "home_lat": 40.7,
-    "home_lon": -74.0,
-    "home_country": "US",
-}
 FRAUDMODEL = f"""
 apiVersion: fraudops.io/v1alpha1
 kind: FraudModel
@@ -393,7 +377,9 @@ def test_the_documented_crd_upgrade_applies_over_the_installed_crd(platform: Pla
         "--server-side",
         "--force-conflicts",
         "-f",
-        str(CHART_CRDS),
+        # With the slash, as the docs write it: crds/ is a symlink (to manifests/crds), which
+        # kubectl reads as a file without one.
+        f"{CHART_CRDS}/",
         check=False,
     )
 
