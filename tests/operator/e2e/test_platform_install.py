@@ -28,6 +28,7 @@ import boto3
 import httpx
 import psycopg
 import pytest
+import yaml
 from devcluster import DevCluster
 from devcluster.operator_install import OPERATOR_DEPLOYMENT, SYSTEM_NAMESPACE, install_platform
 from devcluster.pytest_plugin import eventually
@@ -48,6 +49,8 @@ BUCKET = "fraudops"
 DATA_KEY = "data/transactions.csv"
 #: What a user applies before `helm upgrade` (Helm never upgrades a CRD in crds/).
 CHART_CRDS = REPO / "charts" / "fraudops" / "crds"
+#: The alert and recording rules the chart mounts into its Prometheus.
+RULES_FILE = REPO / "charts" / "fraudops" / "files" / "prometheus" / "fraudops-rules.yaml"
 STORE_ENDPOINT = f"http://object-store.{PLATFORM_NAMESPACE}.svc:8333"
 FRAUDMODEL = f"""
 apiVersion: fraudops.io/v1alpha1
@@ -331,6 +334,18 @@ def test_the_charts_prometheus_scrapes_the_serving_pod_and_the_operator(
     assert sum(float(series["value"][1]) for series in scored) >= 1
     assert {series["metric"]["job"] for series in scored} == {MODEL}
     assert float(reconciles[0]["value"][1]) >= 1
+
+
+def test_the_charts_prometheus_evaluates_every_rule_of_the_rules_file(platform: Platform) -> None:
+    shipped = yaml.safe_load(RULES_FILE.read_text())["groups"]
+    expected = {rule.get("alert") or rule["record"] for g in shipped for rule in g["rules"]}
+    url = platform.cluster.service_url("prometheus", PLATFORM_NAMESPACE, 9090)
+
+    loaded = httpx.get(f"{url}/api/v1/rules", timeout=30).json()["data"]["groups"]
+    rules = [rule for group in loaded for rule in group["rules"]]
+
+    assert {rule["name"] for rule in rules} == expected
+    assert {rule["health"] for rule in rules} <= {"ok", "unknown"}
 
 
 def test_helm_upgrade_restarts_postgresql_and_keeps_credentials_and_data(
