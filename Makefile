@@ -21,9 +21,13 @@ export FRAUDOPS_WEED := $(CACHE_DIR)/bin/weed-$(WEED_VERSION)
 # The devcluster's in-cluster Prometheus, built from its Go module (hack/prometheus/go.mod pins it).
 PROMETHEUS_VERSION := $(shell sed -n 's/^require github.com\/prometheus\/prometheus \(.*\)$$/\1/p' hack/prometheus/go.mod)
 export FRAUDOPS_PROMETHEUS := $(CACHE_DIR)/bin/prometheus-$(PROMETHEUS_VERSION)
+# KServe's controller manager for the devcluster's `runtime: kserve` path, built from its Go module
+# (hack/kserve/go.mod pins it); its CRDs, RBAC and webhooks come from the same module's config/.
+KSERVE_VERSION := $(shell sed -n 's/^require github.com\/kserve\/kserve \(.*\)$$/\1/p' hack/kserve/go.mod)
+export FRAUDOPS_KSERVE := $(CACHE_DIR)/bin/kserve-manager-$(KSERVE_VERSION)
 
 .PHONY: demo demo-down test demo-local venv system-deps node-deps devcluster-bin \
-	devcluster-node-bin images weed prometheus devcluster-up devcluster-down lint bench clean
+	devcluster-node-bin images weed prometheus kserve devcluster-up devcluster-down lint bench clean
 
 ## demo: the main job — devcluster (a real node), MLflow, the operator (helm, from its image), a
 ## FraudModel trained and served from the project's images
@@ -91,10 +95,11 @@ devcluster-node-bin: devcluster-bin
 
 ## images: the operator, training and serving images (Dockerfile targets), the node's own images
 ## and the bundled services' devcluster images (Debian's PostgreSQL, Redis, Prometheus; weed),
-## built with buildah into ~/.cache/fraudops/images/ (a no-op when nothing changed)
-images: venv node-deps devcluster-node-bin $(FRAUDOPS_WEED) $(FRAUDOPS_PROMETHEUS)
+## and KServe's controller, built with buildah into ~/.cache/fraudops/images/ (a no-op when nothing
+## changed)
+images: venv node-deps devcluster-node-bin $(FRAUDOPS_WEED) $(FRAUDOPS_PROMETHEUS) $(FRAUDOPS_KSERVE)
 	BIN_DIR="$(BIN_DIR)" CODE_LAYER_PYTHON=$(VPY) hack/build-images.sh pause coredns metrics-server \
-	  operator training serving postgresql redis prometheus seaweedfs
+	  operator training serving postgresql redis prometheus seaweedfs kserve
 
 ## $(FRAUDOPS_ACTIONLINT): actionlint, built once per machine from github.com/rhysd/actionlint
 $(FRAUDOPS_ACTIONLINT):
@@ -117,6 +122,14 @@ prometheus: $(FRAUDOPS_PROMETHEUS)
 $(FRAUDOPS_PROMETHEUS):
 	mkdir -p $(@D)
 	cd hack/prometheus && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o $@.part github.com/prometheus/prometheus/cmd/prometheus
+	mv -f $@.part $@
+
+## $(FRAUDOPS_KSERVE): KServe's controller manager, built from hack/kserve (a wrapper module that
+## repeats kserve's replace directive); the devcluster runs it as an image for `runtime: kserve`.
+kserve: $(FRAUDOPS_KSERVE)
+$(FRAUDOPS_KSERVE):
+	mkdir -p $(@D)
+	cd hack/kserve && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o $@.part github.com/kserve/kserve/cmd/manager
 	mv -f $@.part $@
 
 ## devcluster-up: start a devcluster in the background and print its kubeconfig path

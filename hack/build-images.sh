@@ -8,8 +8,8 @@
 #   hack/build-images.sh [--manifest FILE] [component ...]   (default: operator training serving)
 #
 # Components: the Dockerfile's targets, the node's single-binary images (pause, coredns,
-# metrics-server) and the bundled services' devcluster images (postgresql, redis, prometheus,
-# seaweedfs).
+# metrics-server), the bundled services' devcluster images (postgresql, redis, prometheus,
+# seaweedfs) and KServe's controller (kserve).
 #
 # The manifest (one line per image: component, image reference, archive path) is what the
 # devcluster imports into its node's containerd. pip/uv inside the build trust the host's CA
@@ -102,15 +102,18 @@ declare -A service_packages=(
   [redis]="redis-server"
   [prometheus]=""
   [seaweedfs]=""
+  [kserve]=""
 )
 declare -A service_refs=(
   [postgresql]="localhost/fraudops-devcluster/postgresql:15"
   [redis]="localhost/fraudops-devcluster/redis:7"
   [prometheus]="localhost/fraudops-devcluster/prometheus:dev"
   [seaweedfs]="localhost/fraudops-devcluster/seaweedfs:dev"
+  [kserve]="localhost/fraudops-devcluster/kserve-controller:dev"
 )
 weed_binary="${FRAUDOPS_WEED:-}"
 prometheus_binary="${FRAUDOPS_PROMETHEUS:-}"
+kserve_binary="${FRAUDOPS_KSERVE:-}"
 service_image() {
   local component="$1" ref="${service_refs[$1]}" packages="${service_packages[$1]}"
   local recipe key archive work ctr t0
@@ -137,6 +140,11 @@ service_image() {
       [[ -x "$weed_binary" ]] || { echo "weed is missing ($weed_binary): run make weed" >&2; return 1; }
       config=(--entrypoint '["/usr/bin/weed"]' --cmd '' --user 1000:1000 --port 8333)
       recipe="$(sha256sum "$weed_binary" | cut -c1-64)" ;;
+    kserve)
+      # upstream's image is distroless, user 65532, /manager as its entrypoint
+      [[ -x "$kserve_binary" ]] || { echo "kserve's manager is missing ($kserve_binary): run make kserve" >&2; return 1; }
+      config=(--entrypoint '["/manager"]' --cmd '' --user 65532:65532 --port 9443)
+      recipe="$(sha256sum "$kserve_binary" | cut -c1-64)" ;;
   esac
   recipe="$ref: mmdebstrap --variant=essential bookworm [$packages] ${hooks[*]} ${config[*]} $recipe, recipe 1"
   key="$(printf '%s' "$recipe" | sha256sum | cut -c1-16)"
@@ -159,6 +167,8 @@ service_image() {
         buildah "${storage[@]}" copy --chmod 0755 "$ctr" "$weed_binary" /usr/bin/weed >/dev/null ;;
       prometheus)
         buildah "${storage[@]}" copy --chmod 0755 "$ctr" "$prometheus_binary" /bin/prometheus >/dev/null ;;
+      kserve)
+        buildah "${storage[@]}" copy --chmod 0755 "$ctr" "$kserve_binary" /manager >/dev/null ;;
     esac
     buildah "${storage[@]}" config "${config[@]}" "$ctr"
     buildah "${storage[@]}" commit -q --rm "$ctr" "$ref" >/dev/null

@@ -32,8 +32,16 @@ STATE_FILE = "state.json"
 #: and SeaweedFS's Go module: what `operator_install.install_platform` runs.
 SERVICE_IMAGES = ("postgresql", "redis", "prometheus", "seaweedfs")
 #: What a devcluster runs by default: the project's images, the node's add-ons (cluster DNS, the
-#: metrics API the HPA reads) and the bundled services.
-DEFAULT_IMAGES = ("operator", "training", "serving", "coredns", "metrics-server", *SERVICE_IMAGES)
+#: metrics API the HPA reads), the bundled services and KServe's controller (`kserve.install`).
+DEFAULT_IMAGES = (
+    "operator",
+    "training",
+    "serving",
+    "coredns",
+    "metrics-server",
+    *SERVICE_IMAGES,
+    "kserve",
+)
 _HACK_DIR = Path(__file__).resolve().parent.parent
 #: Controllers the project relies on; nodelifecycle and the cloud ones are left out on purpose.
 CONTROLLERS = (

@@ -104,7 +104,9 @@ class ClusterAPI(Protocol):
     async def delete(self, api_version: str, kind: str, namespace: str, name: str) -> None: ...
 
 
-Converge = Callable[[Sequence[Mapping[str, Any]], int, str, str], Awaitable[Serving]]
+#: Serving pods, the replicas wanted, the champion and the admin token: what the pods serve once
+#: each ready pod on another version was asked to reload the champion (no token: only asked).
+Converge = Callable[[Sequence[Mapping[str, Any]], int, str, str | None], Awaitable[Serving]]
 
 
 @dataclass(frozen=True)
@@ -341,7 +343,7 @@ async def ensure_serving(
     await _remove_other_runtime(cluster, fm, runtime)
     if runtime == "kserve":
         try:
-            await cluster.apply(build_inference_service(fm, config))
+            await cluster.apply(build_inference_service(fm, config, champion.version))
         except KindNotServed as error:
             return Serving(problem=f"{error}: install KServe or use serving.runtime fastapi")
     else:
@@ -355,7 +357,9 @@ async def ensure_serving(
         await cluster.apply(build_service(fm))
         await cluster.apply(build_hpa(fm))
     pods = await cluster.list("v1", "Pod", meta["namespace"], selector(meta["name"], "serving"))
-    return await world.converge(pods, serving_spec["minReplicas"], champion.version, token)
+    # a KServe predictor is pinned to its version: its pods are asked what they serve, not reloaded
+    reload_token = None if runtime == "kserve" else token
+    return await world.converge(pods, serving_spec["minReplicas"], champion.version, reload_token)
 
 
 def status_patch(fm: Mapping[str, Any], obs: Observation, digest: str | None) -> dict[str, Any]:

@@ -45,16 +45,18 @@ async def _reload(http: httpx.AsyncClient, ip: str, version: str, token: str) ->
 
 
 async def converge(
-    pods: Sequence[Mapping[str, Any]], wanted_pods: int, champion: str, token: str
+    pods: Sequence[Mapping[str, Any]], wanted_pods: int, champion: str, token: str | None
 ) -> Serving:
-    """Ask every ready pod not on ``champion`` to reload it; report what each pod serves."""
+    """Ask every ready pod not on ``champion`` to reload it (without a ``token``, pods whose spec
+    pins their version, none is); report what each pod serves."""
     ready_ips = [p["status"]["podIP"] for p in pods if pod_is_ready(p) and p["status"].get("podIP")]
     async with httpx.AsyncClient() as http:
         versions = await asyncio.gather(*(_served_version(http, ip) for ip in ready_ips))
         current = dict(zip(ready_ips, versions, strict=True))
-        stale = [ip for ip, v in current.items() if v != champion]
-        reloaded = await asyncio.gather(*(_reload(http, ip, champion, token) for ip in stale))
-    current.update(zip(stale, reloaded, strict=True))
+        if token is not None:
+            stale = [ip for ip, v in current.items() if v != champion]
+            reloaded = await asyncio.gather(*(_reload(http, ip, champion, token) for ip in stale))
+            current.update(zip(stale, reloaded, strict=True))
     return Serving(
         ready_pods=len(ready_ips),
         wanted_pods=wanted_pods,

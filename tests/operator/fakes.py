@@ -276,15 +276,17 @@ class FakeRegistry:
 
 
 class FakePods:
-    """Serving pods that load whatever version they are asked to: all ready, all on the champion."""
+    """Serving pods that load whatever version they are asked to: all ready, all on the champion
+    (asked to reload it, or made for it when their spec pins it: no token)."""
 
     def __init__(self) -> None:
         self.reloaded: list[str] = []
+        self.observed_only: list[str] = []
 
     async def converge(
-        self, pods: Sequence[Mapping[str, Any]], wanted: int, champion: str, token: str
+        self, pods: Sequence[Mapping[str, Any]], wanted: int, champion: str, token: str | None
     ) -> Serving:
-        self.reloaded.append(champion)
+        (self.reloaded if token is not None else self.observed_only).append(champion)
         return Serving(
             ready_pods=wanted,
             wanted_pods=wanted,

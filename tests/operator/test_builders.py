@@ -18,6 +18,7 @@ from fraud_operator.builders.serving import (
     build_hpa,
     build_inference_service,
     build_service,
+    endpoint,
 )
 from fraud_operator.builders.training import (
     SPEC_KEY,
@@ -467,19 +468,19 @@ def test_hpa_scales_the_deployment_between_the_specs_bounds_on_cpu() -> None:
 def test_inference_service_scales_between_the_specs_bounds() -> None:
     fm = kserve_model(minReplicas=2, maxReplicas=6)
 
-    predictor = build_inference_service(fm, CONFIG)["spec"]["predictor"]
+    predictor = build_inference_service(fm, CONFIG, "3")["spec"]["predictor"]
 
     assert (predictor["minReplicas"], predictor["maxReplicas"]) == (2, 6)
 
 
-def test_inference_service_splits_traffic_when_a_canary_percent_is_set() -> None:
-    isvc = build_inference_service(kserve_model(canaryTrafficPercent=10), CONFIG)
+def test_inference_service_passes_a_canary_percent_on_to_kserve() -> None:
+    isvc = build_inference_service(kserve_model(canaryTrafficPercent=10), CONFIG, "3")
 
     assert isvc["spec"]["predictor"]["canaryTrafficPercent"] == 10
 
 
-def test_inference_service_sends_all_traffic_to_the_latest_without_a_canary_percent() -> None:
-    isvc = build_inference_service(kserve_model(), CONFIG)
+def test_inference_service_sets_no_canary_percent_unless_the_spec_does() -> None:
+    isvc = build_inference_service(kserve_model(), CONFIG, "3")
 
     assert "canaryTrafficPercent" not in isvc["spec"]["predictor"]
 
@@ -508,21 +509,43 @@ def test_a_named_serving_image_is_used_whatever_the_algorithm() -> None:
 def test_inference_service_runs_our_image_as_the_custom_predictor() -> None:
     fm = kserve_model(image="registry.example/fraudops:1.2.3")
 
-    predictor = build_inference_service(fm, CONFIG)["spec"]["predictor"]
+    predictor = build_inference_service(fm, CONFIG, "3")["spec"]["predictor"]
 
     assert container(predictor)["image"] == "registry.example/fraudops:1.2.3"
     assert container(predictor)["name"] == "kserve-container"
 
 
 def test_inference_service_port_is_one_knative_accepts() -> None:
-    predictor = build_inference_service(kserve_model(), CONFIG)["spec"]["predictor"]
+    predictor = build_inference_service(kserve_model(), CONFIG, "3")["spec"]["predictor"]
 
     (port,) = container(predictor)["ports"]
     assert port.get("name", "") in {"", "http1", "h2c"}
 
 
+def test_inference_service_asks_for_kserves_standard_mode_whatever_the_clusters_default() -> None:
+    isvc = build_inference_service(kserve_model(), CONFIG, "3")
+
+    assert isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Standard"
+
+
+def test_inference_service_pods_run_as_non_root_owning_their_volumes() -> None:
+    predictor = build_inference_service(kserve_model(), CONFIG, "3")["spec"]["predictor"]
+
+    assert predictor["securityContext"] == {"runAsNonRoot": True, "fsGroup": 10001}
+
+
+def test_the_kserve_endpoint_is_the_predictor_service_kserve_makes_on_port_80() -> None:
+    fm = kserve_model()
+    meta = fm["metadata"]
+
+    assert endpoint(fm) == (
+        f"http://{serving_name(meta['name'])}-predictor.{meta['namespace']}.svc.cluster.local"
+        f"/v2/models/{meta['name']}/infer"
+    )
+
+
 def test_inference_service_sets_no_fieldref_env_which_knative_refuses_by_default() -> None:
-    predictor = build_inference_service(kserve_model(), CONFIG)["spec"]["predictor"]
+    predictor = build_inference_service(kserve_model(), CONFIG, "3")["spec"]["predictor"]
 
     assert not [e for e in container(predictor)["env"] if "fieldRef" in e.get("valueFrom", {})]
 
@@ -539,7 +562,7 @@ def test_every_child_fits_its_client_model(fm: dict[str, Any], child: dict[str, 
 
 
 def test_model_check_catches_a_misspelt_key_in_an_inference_service() -> None:
-    isvc = build_inference_service(kserve_model(), CONFIG)
+    isvc = build_inference_service(kserve_model(), CONFIG, "3")
     isvc["spec"]["predictor"]["minReplica"] = isvc["spec"]["predictor"].pop("minReplicas")
 
     with pytest.raises(ModelMismatch, match=r"spec\.predictor\.minReplica: not a field"):

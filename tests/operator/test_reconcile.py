@@ -279,3 +279,34 @@ def test_a_tracking_uri_off_the_allow_list_fails_without_creating_anything() -> 
     assert "registry.trackingUri" in status["message"]
     assert scenario.cluster.objects == {}
     assert scenario.registry.requests == []
+
+
+# KServe: one predictor revision per champion
+
+
+def predictor_model_uri(scenario: Scenario) -> str:
+    isvc = scenario.cluster.objects[
+        ("serving.kserve.io/v1beta1", "InferenceService", "risk", "cards-serving")
+    ]
+    (container,) = isvc["spec"]["predictor"]["containers"]
+    return next(e["value"] for e in container["env"] if e["name"] == "MODEL_URI")
+
+
+def test_a_new_kserve_champion_is_a_new_predictor_revision_pinned_to_its_version() -> None:
+    scenario = Scenario({**MINIMAL, "serving": {"runtime": "kserve"}}, {"InferenceService"})
+    first = scenario.trained()
+    assert predictor_model_uri(scenario).endswith(f"/{first}")
+
+    scenario.edit(data={"synthetic": {"rows": 20_000, "seed": 9}})
+    second = scenario.trained()
+
+    assert predictor_model_uri(scenario).endswith(f"/{second}")
+    assert "@champion" not in predictor_model_uri(scenario)
+
+
+def test_kserve_predictor_pods_are_asked_what_they_serve_never_reloaded() -> None:
+    scenario = Scenario({**MINIMAL, "serving": {"runtime": "kserve"}}, {"InferenceService"})
+    first = scenario.trained()
+
+    assert scenario.pods.reloaded == []
+    assert scenario.pods.observed_only[-1] == first

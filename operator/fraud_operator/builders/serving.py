@@ -1,8 +1,11 @@
 """Serving the champion: a Deployment + Service + HPA (``fastapi``) or a KServe InferenceService.
 
-Serving pods load ``models:/<name>@champion`` when they start; a new champion reaches running pods
-through their ``/reload`` endpoint, which swaps the model atomically, so promotion never drops a
-request. The Deployment's own rolling update (``maxUnavailable: 0``) covers image and spec changes.
+``fastapi`` pods load ``models:/<name>@champion`` when they start; a new champion reaches running
+pods through their ``/reload`` endpoint, which swaps the model atomically, so promotion never drops
+a request. The Deployment's own rolling update (``maxUnavailable: 0``) covers image and spec
+changes. A KServe predictor is pinned to one version (``models:/<name>/<version>``): a new
+champion is a new predictor revision, which KServe rolls out as it rolls out any spec change, and
+a pod that restarts loads what its revision says, never a newer alias.
 """
 
 from __future__ import annotations
@@ -60,22 +63,37 @@ def champion_uri(fm: Mapping[str, Any]) -> str:
     return f"models:/{registered_model_name(meta['namespace'], meta['name'], fm['spec'])}@champion"
 
 
+def version_uri(fm: Mapping[str, Any], version: str) -> str:
+    """The model URI of one registered version of this FraudModel's model."""
+    meta = fm["metadata"]
+    return f"models:/{registered_model_name(meta['namespace'], meta['name'], fm['spec'])}/{version}"
+
+
+def kserve_predictor_service(fm: Mapping[str, Any]) -> str:
+    """The Service KServe puts in front of the InferenceService's predictor pods (in ``Standard``
+    mode KServe names it ``<InferenceService>-predictor``; it listens on port 80)."""
+    return f"{serving_name(fm['metadata']['name'])}-predictor"
+
+
 def endpoint(fm: Mapping[str, Any]) -> str:
     """Where clients inside the cluster send transactions."""
     meta = fm["metadata"]
-    name = serving_name(meta["name"])
     if fm["spec"]["serving"]["runtime"] == "kserve":
-        return f"http://{name}.{meta['namespace']}.svc.cluster.local/v2/models/{meta['name']}/infer"
-    return f"http://{name}.{meta['namespace']}.svc.cluster.local:{SERVING_PORT}/predict"
+        host = f"{kserve_predictor_service(fm)}.{meta['namespace']}.svc.cluster.local"
+        return f"http://{host}/v2/models/{meta['name']}/infer"
+    host = f"{serving_name(meta['name'])}.{meta['namespace']}.svc.cluster.local"
+    return f"http://{host}:{SERVING_PORT}/predict"
 
 
-def _container(fm: Mapping[str, Any], config: OperatorConfig, name: str) -> dict[str, Any]:
-    """The predictor container, the same for both runtimes."""
+def _container(
+    fm: Mapping[str, Any], config: OperatorConfig, name: str, model_uri: str
+) -> dict[str, Any]:
+    """The predictor container, the same for both runtimes but for the model it loads."""
     serving = fm["spec"]["serving"]
     env = env_list(
         {
             **config.serving_env,
-            "MODEL_URI": champion_uri(fm),
+            "MODEL_URI": model_uri,
             "MODEL_NAME": fm["metadata"]["name"],
             "MLFLOW_TRACKING_URI": tracking_uri(fm["spec"], config),
             "PORT": str(SERVING_PORT),
@@ -124,6 +142,12 @@ def _container(fm: Mapping[str, Any], config: OperatorConfig, name: str) -> dict
     }
 
 
+def _pod_security_context() -> dict[str, Any]:
+    """The serving pod's own security context (the container's is the restricted one): the
+    image's non-root user, owning the volumes."""
+    return {"runAsNonRoot": True, "fsGroup": 10001}
+
+
 def _pod_metadata(fm: Mapping[str, Any]) -> dict[str, Any]:
     """Pod labels (the selector among them) and Prometheus scrape annotations."""
     return {
@@ -155,8 +179,8 @@ def build_deployment(fm: Mapping[str, Any], config: OperatorConfig) -> dict[str,
                 "metadata": _pod_metadata(fm),
                 "spec": {
                     "terminationGracePeriodSeconds": 30,
-                    "securityContext": {"runAsNonRoot": True, "fsGroup": 10001},
-                    "containers": [_container(fm, config, CONTAINER)],
+                    "securityContext": _pod_security_context(),
+                    "containers": [_container(fm, config, CONTAINER, champion_uri(fm))],
                     "volumes": [{"name": "tmp", "emptyDir": {}}],
                 },
             },
@@ -222,11 +246,19 @@ def build_hpa(fm: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_inference_service(fm: Mapping[str, Any], config: OperatorConfig) -> dict[str, Any]:
-    """A KServe InferenceService with our image as a custom predictor speaking the V2 protocol."""
+#: KServe's deployment mode the operator asks for: a Deployment, a Service and an HPA per
+#: predictor, with neither Knative nor Istio (``Standard`` is RawDeployment's name since 0.15).
+KSERVE_DEPLOYMENT_MODE = "Standard"
+
+
+def build_inference_service(
+    fm: Mapping[str, Any], config: OperatorConfig, version: str
+) -> dict[str, Any]:
+    """A KServe InferenceService with our image as a custom predictor speaking the V2 protocol,
+    in KServe's ``Standard`` mode whatever the cluster's default, serving ``version``."""
     name = fm["metadata"]["name"]
     serving = fm["spec"]["serving"]
-    container = _container(fm, config, KSERVE_CONTAINER)
+    container = _container(fm, config, KSERVE_CONTAINER, version_uri(fm, version))
     container.pop("livenessProbe")
     # Knative accepts only an unnamed, "http1" or "h2c" port on a serving container.
     container["ports"] = [{"name": "http1", "containerPort": SERVING_PORT, "protocol": "TCP"}]
@@ -235,13 +267,17 @@ def build_inference_service(fm: Mapping[str, Any], config: OperatorConfig) -> di
         "maxReplicas": serving["maxReplicas"],
         "scaleMetric": "cpu",
         "scaleTarget": serving["targetCPUUtilizationPercentage"],
+        "securityContext": _pod_security_context(),
         "containers": [container],
         "volumes": [{"name": "tmp", "emptyDir": {}}],
     }
     if "canaryTrafficPercent" in serving:
         predictor["canaryTrafficPercent"] = serving["canaryTrafficPercent"]
     metadata = child_metadata(fm, serving_name(name), COMPONENT)
-    metadata["annotations"] = {"serving.kserve.io/enable-prometheus-scraping": "true"}
+    metadata["annotations"] = {
+        "serving.kserve.io/deploymentMode": KSERVE_DEPLOYMENT_MODE,
+        "serving.kserve.io/enable-prometheus-scraping": "true",
+    }
     return {
         "apiVersion": "serving.kserve.io/v1beta1",
         "kind": "InferenceService",

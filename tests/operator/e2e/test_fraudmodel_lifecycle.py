@@ -23,6 +23,7 @@ from devcluster import DevCluster
 from devcluster.pytest_plugin import eventually
 
 from e2e.kube import SAMPLES, TRANSACTION, fraudmodel, get_json, kubectl, wait_for_status
+from e2e.steady_load import steady_load
 
 pytestmark = pytest.mark.cluster
 
@@ -155,32 +156,7 @@ def test_the_serving_service_answers_a_prediction_by_its_dns_name(story: Story) 
 
 
 def test_a_spec_change_serves_version_2_without_a_failed_request(story: Story) -> None:
-    failures: list[str] = []
-    versions: set[str] = set()
-    stop = threading.Event()
-
-    def hammer() -> None:
-        # A connection per request, as many clients behind a Service do: each is routed afresh.
-        with httpx.Client(timeout=10, headers={"Connection": "close"}) as client:
-            n = 0
-            while not stop.is_set():
-                n += 1
-                try:
-                    answer = client.post(
-                        f"{story.url}/predict",
-                        json={**TRANSACTION, "transaction_id": f"load-{n}"},
-                    )
-                    if answer.status_code != 200:
-                        failures.append(f"{answer.status_code}: {answer.text[:200]}")
-                    else:
-                        versions.add(answer.json()["model_version"])
-                except httpx.HTTPError as error:
-                    failures.append(repr(error))
-                time.sleep(0.02)
-
-    loader = threading.Thread(target=hammer)
-    loader.start()
-    try:
+    with steady_load(story.url) as load:
         new_data_any_quality = (
             '{"data": {"synthetic": {"seed": 7}}, "validation": {"maxRegression": 1}}'
         )
@@ -193,12 +169,9 @@ def test_a_spec_change_serves_version_2_without_a_failed_request(story: Story) -
             "version 2 Ready",
             timeout=600,
         )
-        eventually(lambda: "2" in versions, "a response scored by version 2")
-    finally:
-        stop.set()
-        loader.join()
-    assert failures == []
-    assert versions == {"1", "2"}
+        eventually(lambda: "2" in load.versions, "a response scored by version 2")
+    assert load.failures == []
+    assert load.versions == {"1", "2"}
 
 
 def test_a_model_failing_the_gate_leaves_the_champion_serving(story: Story) -> None:

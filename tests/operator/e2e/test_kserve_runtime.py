@@ -1,0 +1,234 @@
+"""`runtime: kserve` end to end, in file order: KServe's controller (built here from its pinned Go
+module, `Standard` mode) on the real node → the kserve sample → InferenceService Ready with its
+Deployment, Service and HPA → predictions through KServe's predictor Service by DNS name (V2 and
+`/predict`) → status Ready with that endpoint → a new champion rolled out as a new predictor
+revision under load → deleting the FraudModel removes it all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+import yaml
+from devcluster import DevCluster, kserve
+from devcluster.operator_install import SYSTEM_NAMESPACE
+from devcluster.pytest_plugin import eventually
+
+from e2e.kube import SAMPLES, TRANSACTION, fraudmodel, get_json, kubectl, wait_for_status
+from e2e.steady_load import steady_load
+
+pytestmark = pytest.mark.cluster
+
+NAME = "fraud-kserve"
+ISVC = f"{NAME}-serving"
+PREDICTOR = f"{ISVC}-predictor"
+#: The operator's ServiceAccount, as the chart names it for release `fraudops`.
+OPERATOR_ACCOUNT = f"system:serviceaccount:{SYSTEM_NAMESPACE}:fraudops-operator"
+
+
+@dataclass
+class Story:
+    namespace: str
+    timings: dict[str, float] = field(default_factory=dict)
+    #: (seconds since the rollout began, version that answered) of each request under load.
+    rollout: list[tuple[float, str]] = field(default_factory=list)
+
+
+def timeline(answers: list[tuple[float, str]], step_s: float = 10.0) -> str:
+    """Requests per version in each ``step_s`` of a rollout, a line per step."""
+    steps: dict[int, Counter[str]] = {}
+    for at, version in answers:
+        steps.setdefault(int(at // step_s), Counter())[version] += 1
+    return "\n".join(
+        f"{k * step_s:5.0f}-{(k + 1) * step_s:.0f} s: "
+        + ", ".join(f"v{v} {n}" for v, n in sorted(counts.items()))
+        for k, counts in sorted(steps.items())
+    )
+
+
+def the_sample() -> dict[str, Any]:
+    """manifests/samples/kserve.yaml with the minimal sample's data and requests, which fit a
+    two-core node beside everything else."""
+    sample = yaml.safe_load((SAMPLES / "kserve.yaml").read_text())
+    minimal = yaml.safe_load((SAMPLES / "minimal.yaml").read_text())["spec"]
+    sample["spec"]["data"] = minimal["data"]
+    sample["spec"]["training"] = minimal["training"]
+    sample["spec"]["serving"]["resources"] = minimal["serving"]["resources"]
+    sample["spec"]["serving"]["maxReplicas"] = 2
+    return sample
+
+
+def isvc_ready(namespace: str) -> bool:
+    found = kubectl("get", "inferenceservice", ISVC, "-n", namespace, "-o", "json", check=False)
+    if found.returncode != 0:
+        return False
+    status = yaml.safe_load(found.stdout).get("status", {})
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions", []))
+
+
+@pytest.fixture(scope="module")
+def kserve_controller(devcluster: DevCluster) -> float:
+    """KServe's controller, installed once for this module; the seconds the install took."""
+    return kserve.install(devcluster)
+
+
+@pytest.fixture(scope="module")
+def story(operator: Any, kserve_controller: float, devcluster: DevCluster) -> Iterator[Story]:
+    namespace = f"e2e-kserve-{int(time.time()) % 100000}"
+    kubectl("create", "namespace", namespace)
+    story = Story(namespace, {"kserve_install_s": kserve_controller})
+    started = time.monotonic()
+    kubectl("apply", "-n", namespace, "-f", "-", stdin=yaml.safe_dump(the_sample()))
+    wait_for_status(
+        namespace, NAME, lambda s: s.get("phase") == "Ready", "phase Ready", timeout=600
+    )
+    story.timings["apply_to_ready_s"] = time.monotonic() - started
+    yield story
+    print(f"\nKServe FraudModel timings: {story.timings}")
+    controller = kubectl("top", "pod", "-n", kserve.NAMESPACE, "--no-headers", check=False)
+    print(f"KServe's controller (CPU, memory): {controller.stdout.strip() or controller.stderr}")
+    print(f"requests per version during the rollout of version 2:\n{timeline(story.rollout)}")
+    kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+
+
+def test_the_kserve_sample_becomes_ready_through_an_inference_service(story: Story) -> None:
+    status = fraudmodel(story.namespace, NAME)["status"]
+    assert status["phase"] == "Ready"
+    assert status["championVersion"] == "1"
+    assert isvc_ready(story.namespace)
+
+
+def test_kserve_runs_the_predictor_as_a_deployment_a_service_and_an_hpa(story: Story) -> None:
+    for kind in ("deployment", "service", "hpa"):
+        found = get_json(kind, PREDICTOR, "-n", story.namespace)
+        owners = [o["name"] for o in found["metadata"].get("ownerReferences", [])]
+        assert owners == [ISVC], kind
+
+
+def test_the_predictor_pods_carry_the_labels_the_operator_finds_them_by(story: Story) -> None:
+    pods = get_json(
+        "pods",
+        "-n",
+        story.namespace,
+        "-l",
+        f"fraudops.io/fraudmodel={NAME},app.kubernetes.io/component=serving",
+    )["items"]
+    assert pods
+    assert all(p["metadata"]["labels"]["serving.kserve.io/inferenceservice"] == ISVC for p in pods)
+
+
+def test_the_status_endpoint_is_the_predictor_service_by_dns_name(story: Story) -> None:
+    endpoint = fraudmodel(story.namespace, NAME)["status"]["endpoint"]
+    assert endpoint == (
+        f"http://{PREDICTOR}.{story.namespace}.svc.cluster.local/v2/models/{NAME}/infer"
+    )
+
+
+def test_predict_through_the_predictor_service_scores_with_the_champion(
+    story: Story, devcluster: DevCluster
+) -> None:
+    url = devcluster.service_url(PREDICTOR, story.namespace, 80)
+    answer = httpx.post(f"{url}/predict", json=TRANSACTION, timeout=30)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["model_version"] == "1"
+    assert 0.0 <= body["fraud_probability"] <= 1.0
+    assert body["features_degraded"] is False
+
+
+def test_v2_infer_at_the_status_endpoint_answers_with_the_champion(
+    story: Story, devcluster: DevCluster
+) -> None:
+    url = devcluster.service_url(PREDICTOR, story.namespace, 80)
+    path = urlsplit(fraudmodel(story.namespace, NAME)["status"]["endpoint"]).path
+    metadata = httpx.get(f"{url}{path.removesuffix('/infer')}", timeout=30).json()
+    features = metadata["inputs"][0]
+    row = [0.0] * features["shape"][1]
+    request = {"inputs": [{**features, "shape": [1, len(row)], "data": row}]}
+    answer = httpx.post(f"{url}{path}", json=request, timeout=30)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["model_version"] == "1"
+    assert len(body["outputs"][0]["data"]) == 1
+
+
+def predictor_model_uri(namespace: str) -> str:
+    isvc = get_json("inferenceservice", ISVC, "-n", namespace)
+    (container,) = isvc["spec"]["predictor"]["containers"]
+    return next(e["value"] for e in container["env"] if e["name"] == "MODEL_URI")
+
+
+def test_the_predictor_is_pinned_to_the_champions_version(story: Story) -> None:
+    assert predictor_model_uri(story.namespace).endswith("/1")
+
+
+def test_a_new_champion_rolls_out_as_a_new_revision_without_a_failed_request(
+    story: Story, devcluster: DevCluster
+) -> None:
+    started = time.monotonic()
+    with steady_load(devcluster.service_url(PREDICTOR, story.namespace, 80)) as load:
+        kubectl(
+            "patch",
+            "fraudmodel",
+            NAME,
+            "-n",
+            story.namespace,
+            "--type=merge",
+            "-p",
+            '{"spec": {"data": {"synthetic": {"seed": 7}}, "validation": {"maxRegression": 1}}}',
+        )
+        wait_for_status(
+            story.namespace,
+            NAME,
+            lambda s: s.get("championVersion") == "2" and s.get("phase") == "Ready",
+            "version 2 Ready",
+            timeout=600,
+        )
+        story.timings["retrain_to_version_2_ready_s"] = time.monotonic() - started
+        eventually(lambda: load.answers[-1][1] == "2", "a response scored by version 2")
+    story.rollout = load.answers
+    assert load.failures == []
+    assert load.versions == {"1", "2"}
+    assert predictor_model_uri(story.namespace).endswith("/2")
+
+
+@pytest.mark.parametrize("verb", ["create", "patch", "delete"])
+def test_the_operator_service_account_may_manage_inference_services(
+    story: Story, verb: str
+) -> None:
+    allowed = kubectl(
+        "auth",
+        "can-i",
+        verb,
+        "inferenceservices.serving.kserve.io",
+        "-n",
+        story.namespace,
+        f"--as={OPERATOR_ACCOUNT}",
+        check=False,
+    )
+    assert allowed.stdout.strip() == "yes"
+
+
+def test_deleting_the_fraudmodel_removes_the_inference_service_and_its_pods(
+    story: Story,
+) -> None:
+    kubectl("delete", "fraudmodel", NAME, "-n", story.namespace, "--wait=false")
+
+    def gone() -> bool:
+        left = kubectl("get", "inferenceservice", ISVC, "-n", story.namespace, check=False)
+        pods = get_json("pods", "-n", story.namespace, "-l", f"fraudops.io/fraudmodel={NAME}")
+        serving = [
+            p
+            for p in pods["items"]
+            if p["metadata"]["labels"].get("app.kubernetes.io/component") == "serving"
+        ]
+        return left.returncode != 0 and not serving
+
+    eventually(gone, "the InferenceService and its pods gone", timeout=120)
