@@ -26,13 +26,17 @@ export FRAUDOPS_PROMETHEUS := $(CACHE_DIR)/bin/prometheus-$(PROMETHEUS_VERSION)
 KSERVE_VERSION := $(shell sed -n 's/^require github.com\/kserve\/kserve \(.*\)$$/\1/p' hack/kserve/go.mod)
 export FRAUDOPS_KSERVE := $(CACHE_DIR)/bin/kserve-manager-$(KSERVE_VERSION)
 
-.PHONY: demo demo-down test demo-local venv system-deps node-deps devcluster-bin \
+.PHONY: demo demo-kserve demo-down test demo-local venv system-deps node-deps devcluster-bin \
 	devcluster-node-bin images weed prometheus kserve devcluster-up devcluster-down lint bench clean
 
 ## demo: the main job — devcluster (a real node), MLflow, the operator (helm, from its image), a
 ## FraudModel trained and served from the project's images
 demo: venv system-deps images
 	PYTHONPATH=hack $(VPY) -m clusterdemo up
+
+## demo-kserve: the same, with KServe's controller (built here) serving the model (runtime: kserve)
+demo-kserve: venv system-deps images
+	PYTHONPATH=hack $(VPY) -m clusterdemo up --kserve
 
 ## demo-down: stop everything `make demo` left running
 demo-down: venv

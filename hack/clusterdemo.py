@@ -9,8 +9,10 @@ reading them from there (``s3://``), waits for Ready, prints ``kubectl get fm`` 
 of the served model to a few transactions sent to its Service by DNS name, replays more traffic
 with its labels (``POST /feedback``), runs the model's monitoring pass once (a Job from its
 CronJob) and prints its drift and live-metric lines, and leaves everything running for a person
-to explore. ``down`` stops it all. Everything lives under ``.fraudops/demo/``
-(git-ignored).
+to explore. ``up --kserve`` (``make demo-kserve``) also installs KServe's controller (built here
+from its pinned Go module, ``devcluster.kserve``) and serves the model with ``runtime: kserve``,
+through KServe's predictor Service. ``down`` stops it all. Everything lives under
+``.fraudops/demo/`` (git-ignored).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 
 import httpx
 import yaml
-from devcluster import start, stop
+from devcluster import kserve, start, stop
 from devcluster.__main__ import DEFAULT_WORKDIR as CLUSTER_DIR
 from devcluster.cluster import STATE_FILE, DevCluster
 from devcluster.operator_install import RELEASE, SYSTEM_NAMESPACE, install_platform
@@ -154,13 +156,18 @@ def sample_stream(customers: int) -> list[dict[str, Any]]:
     return rows
 
 
-def score(cluster: DevCluster) -> None:
-    service = f"{MODEL}-serving"
-    url = cluster.service_url(service, NAMESPACE, 8080)
+def serving_service(on_kserve: bool) -> tuple[str, int]:
+    """The Service in front of the model's pods and its port: ours, or KServe's predictor's."""
+    return (f"{MODEL}-serving-predictor", 80) if on_kserve else (f"{MODEL}-serving", 8080)
+
+
+def score(cluster: DevCluster, on_kserve: bool) -> None:
+    service, port = serving_service(on_kserve)
+    url = cluster.service_url(service, NAMESPACE, port)
     stream = sample_stream(3)
     say(
         f"sending the {len(stream)} transactions of 3 customers, in order, to "
-        f"http://{service}.{NAMESPACE}.svc:8080/predict (from here: {url})"
+        f"http://{service}.{NAMESPACE}.svc:{port}/predict (from here: {url})"
     )
     header = f"{'transaction':<10}{'amount':>9}  {'truth':<20}{'probability':>11}  {'decision':<9}"
     print(f"\n{header} top feature")
@@ -183,7 +190,7 @@ def score(cluster: DevCluster) -> None:
     )
 
 
-def replay_and_label(cluster: DevCluster, rows: int) -> None:
+def replay_and_label(cluster: DevCluster, rows: int, on_kserve: bool) -> None:
     """Production-like traffic for the monitoring pass: the first ``rows`` generated transactions
     in time order through the Service, then each one's true label on ``POST /feedback`` (the
     chargebacks a fraud team would send), authenticated with the serving admin token."""
@@ -192,7 +199,8 @@ def replay_and_label(cluster: DevCluster, rows: int) -> None:
 
     frame = generate_transactions(GeneratorConfig(rows=20_000, fraud_rate=0.02, seed=7))
     picked = frame.sort_values("timestamp").head(rows).drop(columns=["fraud_pattern"])
-    url = cluster.service_url(f"{MODEL}-serving", NAMESPACE, 8080)
+    service, port = serving_service(on_kserve)
+    url = cluster.service_url(service, NAMESPACE, port)
     secret = json.loads(
         kubectl(cluster, "get", "secret", f"{MODEL}-serving-admin", "-n", NAMESPACE, "-o", "json")
     )
@@ -239,7 +247,7 @@ def monitoring_pass(cluster: DevCluster) -> None:
     print(f"  report         {monitoring.get('report')} (HTML, in MLflow)")
 
 
-def up() -> int:
+def up(on_kserve: bool) -> int:
     started = time.monotonic()
     down()
     say("starting the devcluster (control plane, kubelet on containerd, CoreDNS, metrics-server)")
@@ -252,7 +260,12 @@ def up() -> int:
     installing = time.monotonic()
     install_platform_chart(cluster)
     say(f"platform Ready in {time.monotonic() - installing:.0f}s")
+    if on_kserve:
+        say("installing KServe's controller (Standard mode, its CRDs, RBAC and webhooks)")
+        say(f"KServe ready in {kserve.install(cluster):.0f}s")
     model = upload_data(cluster)
+    if on_kserve:
+        model["spec"]["serving"]["runtime"] = "kserve"
     say(f"kubectl apply -n {NAMESPACE}: manifests/samples/minimal.yaml with its data in s3://")
     kubectl(cluster, "apply", "-n", NAMESPACE, "-f", "-", stdin=json.dumps(model))
     status = wait_ready(cluster)
@@ -261,8 +274,8 @@ def up() -> int:
     if status.get("phase") != "Ready":
         print(kubectl(cluster, "describe", "fm", MODEL, "-n", NAMESPACE))
         return 1
-    score(cluster)
-    replay_and_label(cluster, 1000)
+    score(cluster, on_kserve)
+    replay_and_label(cluster, 1000, on_kserve)
     monitoring_pass(cluster)
     print(
         f"\nDone in {time.monotonic() - started:.0f}s. Everything is still running:\n"
@@ -286,7 +299,11 @@ def down() -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m clusterdemo", description=__doc__)
     parser.add_argument("command", choices=("up", "down"))
-    return {"up": up, "down": down}[parser.parse_args().command]()
+    parser.add_argument(
+        "--kserve", action="store_true", help="up: serve the model through KServe's controller"
+    )
+    args = parser.parse_args()
+    return up(args.kserve) if args.command == "up" else down()
 
 
 if __name__ == "__main__":
