@@ -7,14 +7,13 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
-from devcluster import kserve
+from devcluster import binaries, kserve
 from devcluster.pki import webhook_certificate
 
 IMAGE = "localhost/fraudops-devcluster/kserve-controller:dev"
@@ -23,8 +22,7 @@ CA = b"-----BEGIN CERTIFICATE-----\nnot checked here\n-----END CERTIFICATE-----\
 
 @pytest.fixture(scope="module")
 def manifests() -> list[dict[str, Any]]:
-    kubectl = Path(os.environ["FRAUDOPS_BIN_DIR"]) / "kubectl"
-    return kserve.rendered_manifests(kubectl, kserve.module_dir())
+    return kserve.rendered_manifests(binaries.binary("kubectl"), kserve.module_dir())
 
 
 @pytest.fixture(scope="module")

@@ -57,16 +57,19 @@ KSERVE_CONTAINER = "kserve-container"
 ADMIN_TOKEN_KEY = "token"
 
 
+def _registered_model(fm: Mapping[str, Any]) -> str:
+    meta = fm["metadata"]
+    return registered_model_name(meta["namespace"], meta["name"], fm["spec"])
+
+
 def champion_uri(fm: Mapping[str, Any]) -> str:
     """The model URI serving pods load: whatever version holds the champion alias."""
-    meta = fm["metadata"]
-    return f"models:/{registered_model_name(meta['namespace'], meta['name'], fm['spec'])}@champion"
+    return f"models:/{_registered_model(fm)}@champion"
 
 
 def version_uri(fm: Mapping[str, Any], version: str) -> str:
     """The model URI of one registered version of this FraudModel's model."""
-    meta = fm["metadata"]
-    return f"models:/{registered_model_name(meta['namespace'], meta['name'], fm['spec'])}/{version}"
+    return f"models:/{_registered_model(fm)}/{version}"
 
 
 def kserve_predictor_service(fm: Mapping[str, Any]) -> str:

@@ -63,3 +63,18 @@ def wait_for_status(
         what,
         timeout=timeout,
     )
+
+
+def wait_until_ready(namespace: str, name: str, timeout: float = 600) -> dict[str, Any]:
+    """Poll the FraudModel until its phase is Ready."""
+    return wait_for_status(
+        namespace, name, lambda s: s.get("phase") == "Ready", "phase Ready", timeout=timeout
+    )
+
+
+def patch_spec(namespace: str, name: str, spec: str) -> int:
+    """Merge ``spec`` (JSON) into the FraudModel's spec; the generation that makes."""
+    kubectl(
+        "patch", "fraudmodel", name, "-n", namespace, "--type=merge", "-p", f'{{"spec": {spec}}}'
+    )
+    return int(fraudmodel(namespace, name)["metadata"]["generation"])

@@ -22,7 +22,16 @@ import pytest
 from devcluster import DevCluster
 from devcluster.pytest_plugin import eventually
 
-from e2e.kube import SAMPLES, TRANSACTION, fraudmodel, get_json, kubectl, wait_for_status
+from e2e import kube
+from e2e.kube import (
+    SAMPLES,
+    TRANSACTION,
+    fraudmodel,
+    get_json,
+    kubectl,
+    wait_for_status,
+    wait_until_ready,
+)
 from e2e.steady_load import steady_load
 
 pytestmark = pytest.mark.cluster
@@ -87,10 +96,7 @@ def served_versions(namespace: str) -> list[str]:
 
 
 def patch_spec(namespace: str, spec: str) -> int:
-    kubectl(
-        "patch", "fraudmodel", NAME, "-n", namespace, "--type=merge", "-p", f'{{"spec": {spec}}}'
-    )
-    return int(fraudmodel(namespace, NAME)["metadata"]["generation"])
+    return kube.patch_spec(namespace, NAME, spec)
 
 
 def condition(status: dict[str, Any], type_: str) -> dict[str, Any]:
@@ -106,9 +112,7 @@ def story(operator: Any, devcluster: DevCluster) -> Iterator[Story]:
     kubectl("apply", "-n", namespace, "-f", str(SAMPLES / "minimal.yaml"))
     eventually(lambda: jobs_of_generation(namespace, 1), "the first training Job", timeout=60)
     story.timings["apply_to_job_created_s"] = time.monotonic() - started
-    wait_for_status(
-        namespace, NAME, lambda s: s.get("phase") == "Ready", "phase Ready", timeout=600
-    )
+    wait_until_ready(namespace, NAME)
     story.timings["apply_to_ready_s"] = time.monotonic() - started
     yield story
     print(f"\nFraudModel timings: {story.timings}")

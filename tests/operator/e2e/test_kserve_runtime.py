@@ -21,7 +21,16 @@ from devcluster import DevCluster, kserve
 from devcluster.operator_install import SYSTEM_NAMESPACE
 from devcluster.pytest_plugin import eventually
 
-from e2e.kube import SAMPLES, TRANSACTION, fraudmodel, get_json, kubectl, wait_for_status
+from e2e.kube import (
+    SAMPLES,
+    TRANSACTION,
+    fraudmodel,
+    get_json,
+    kubectl,
+    patch_spec,
+    wait_for_status,
+    wait_until_ready,
+)
 from e2e.steady_load import steady_load
 
 pytestmark = pytest.mark.cluster
@@ -31,6 +40,8 @@ ISVC = f"{NAME}-serving"
 PREDICTOR = f"{ISVC}-predictor"
 #: The operator's ServiceAccount, as the chart names it for release `fraudops`.
 OPERATOR_ACCOUNT = f"system:serviceaccount:{SYSTEM_NAMESPACE}:fraudops-operator"
+#: The labels the operator finds the FraudModel's serving pods by.
+SERVING_PODS = f"fraudops.io/fraudmodel={NAME},app.kubernetes.io/component=serving"
 
 
 @dataclass
@@ -86,9 +97,7 @@ def story(operator: Any, kserve_controller: float, devcluster: DevCluster) -> It
     story = Story(namespace, {"kserve_install_s": kserve_controller})
     started = time.monotonic()
     kubectl("apply", "-n", namespace, "-f", "-", stdin=yaml.safe_dump(the_sample()))
-    wait_for_status(
-        namespace, NAME, lambda s: s.get("phase") == "Ready", "phase Ready", timeout=600
-    )
+    wait_until_ready(namespace, NAME)
     story.timings["apply_to_ready_s"] = time.monotonic() - started
     yield story
     print(f"\nKServe FraudModel timings: {story.timings}")
@@ -113,13 +122,7 @@ def test_kserve_runs_the_predictor_as_a_deployment_a_service_and_an_hpa(story: S
 
 
 def test_the_predictor_pods_carry_the_labels_the_operator_finds_them_by(story: Story) -> None:
-    pods = get_json(
-        "pods",
-        "-n",
-        story.namespace,
-        "-l",
-        f"fraudops.io/fraudmodel={NAME},app.kubernetes.io/component=serving",
-    )["items"]
+    pods = get_json("pods", "-n", story.namespace, "-l", SERVING_PODS)["items"]
     assert pods
     assert all(p["metadata"]["labels"]["serving.kserve.io/inferenceservice"] == ISVC for p in pods)
 
@@ -174,15 +177,10 @@ def test_a_new_champion_rolls_out_as_a_new_revision_without_a_failed_request(
 ) -> None:
     started = time.monotonic()
     with steady_load(devcluster.service_url(PREDICTOR, story.namespace, 80)) as load:
-        kubectl(
-            "patch",
-            "fraudmodel",
-            NAME,
-            "-n",
+        patch_spec(
             story.namespace,
-            "--type=merge",
-            "-p",
-            '{"spec": {"data": {"synthetic": {"seed": 7}}, "validation": {"maxRegression": 1}}}',
+            NAME,
+            '{"data": {"synthetic": {"seed": 7}}, "validation": {"maxRegression": 1}}',
         )
         wait_for_status(
             story.namespace,
@@ -223,12 +221,7 @@ def test_deleting_the_fraudmodel_removes_the_inference_service_and_its_pods(
 
     def gone() -> bool:
         left = kubectl("get", "inferenceservice", ISVC, "-n", story.namespace, check=False)
-        pods = get_json("pods", "-n", story.namespace, "-l", f"fraudops.io/fraudmodel={NAME}")
-        serving = [
-            p
-            for p in pods["items"]
-            if p["metadata"]["labels"].get("app.kubernetes.io/component") == "serving"
-        ]
-        return left.returncode != 0 and not serving
+        pods = get_json("pods", "-n", story.namespace, "-l", SERVING_PODS)["items"]
+        return left.returncode != 0 and not pods
 
     eventually(gone, "the InferenceService and its pods gone", timeout=120)

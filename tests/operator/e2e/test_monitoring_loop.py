@@ -22,7 +22,7 @@ from devcluster import DevCluster
 from devcluster.pytest_plugin import eventually
 from mlflow.tracking import MlflowClient
 
-from e2e.kube import fraudmodel, get_json, kubectl, wait_for_status
+from e2e.kube import fraudmodel, get_json, kubectl, wait_for_status, wait_until_ready
 
 pytestmark = pytest.mark.cluster
 
@@ -95,9 +95,7 @@ def story(operator: Any, devcluster: DevCluster) -> Iterator[Story]:
     namespace = f"e2e-monitoring-{int(time.time()) % 100000}"
     kubectl("create", "namespace", namespace)
     kubectl("apply", "-n", namespace, "-f", "-", stdin=MANIFEST)
-    wait_for_status(
-        namespace, NAME, lambda s: s.get("phase") == "Ready", "phase Ready", timeout=600
-    )
+    wait_until_ready(namespace, NAME)
     yield Story(namespace, devcluster.service_url(f"{NAME}-serving", namespace, 8080))
     kubectl("delete", "namespace", namespace, "--wait=false", check=False)
 

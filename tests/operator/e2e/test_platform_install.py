@@ -35,7 +35,7 @@ from devcluster.pytest_plugin import eventually
 from devcluster.volumes import provide_volumes, release_volumes
 from fraud_training.generator import GeneratorConfig, generate_transactions, write_transactions
 
-from e2e.kube import REPO, TRANSACTION, get_json, kubectl, wait_for_status
+from e2e.kube import REPO, TRANSACTION, get_json, kubectl, wait_until_ready
 
 pytestmark = pytest.mark.cluster
 
@@ -280,9 +280,7 @@ def test_a_fraudmodel_trains_from_the_object_store_and_serves_a_prediction(
     started = time.monotonic()
     kubectl("apply", "-n", MODELS_NAMESPACE, "-f", "-", stdin=FRAUDMODEL)
 
-    wait_for_status(
-        MODELS_NAMESPACE, MODEL, lambda s: s.get("phase") == "Ready", "phase Ready", timeout=900
-    )
+    wait_until_ready(MODELS_NAMESPACE, MODEL, timeout=900)
     platform.figures["apply_to_ready_seconds"] = round(time.monotonic() - started, 1)
     answer = platform.predict("platform-1")
 
