@@ -10,9 +10,9 @@ of the served model to a few transactions sent to its Service by DNS name, repla
 with its labels (``POST /feedback``), runs the model's monitoring pass once (a Job from its
 CronJob) and prints its drift and live-metric lines, and leaves everything running for a person
 to explore. ``up --kserve`` (``make demo-kserve``) also installs KServe's controller (built here
-from its pinned Go module, ``devcluster.kserve``) and serves the model with ``runtime: kserve``,
-through KServe's predictor Service. ``down`` stops it all. Everything lives under
-``.fraudops/demo/`` (git-ignored).
+from its pinned Go module, ``devcluster.kserve``) and serves the model with ``runtime: kserve``
+(the operator's Service in front of KServe's predictor pods, as for ``fastapi``). ``down`` stops
+it all. Everything lives under ``.fraudops/demo/`` (git-ignored).
 """
 
 from __future__ import annotations
@@ -156,13 +156,12 @@ def sample_stream(customers: int) -> list[dict[str, Any]]:
     return rows
 
 
-def serving_service(on_kserve: bool) -> tuple[str, int]:
-    """The Service in front of the model's pods and its port: ours, or KServe's predictor's."""
-    return (f"{MODEL}-serving-predictor", 80) if on_kserve else (f"{MODEL}-serving", 8080)
+#: The operator's Service in front of the model's pods, whichever the runtime, and its port.
+SERVING_SERVICE, SERVING_PORT = f"{MODEL}-serving", 8080
 
 
-def score(cluster: DevCluster, on_kserve: bool) -> None:
-    service, port = serving_service(on_kserve)
+def score(cluster: DevCluster) -> None:
+    service, port = SERVING_SERVICE, SERVING_PORT
     url = cluster.service_url(service, NAMESPACE, port)
     stream = sample_stream(3)
     say(
@@ -190,7 +189,7 @@ def score(cluster: DevCluster, on_kserve: bool) -> None:
     )
 
 
-def replay_and_label(cluster: DevCluster, rows: int, on_kserve: bool) -> None:
+def replay_and_label(cluster: DevCluster, rows: int) -> None:
     """Production-like traffic for the monitoring pass: the first ``rows`` generated transactions
     in time order through the Service, then each one's true label on ``POST /feedback`` (the
     chargebacks a fraud team would send), authenticated with the serving admin token."""
@@ -199,7 +198,7 @@ def replay_and_label(cluster: DevCluster, rows: int, on_kserve: bool) -> None:
 
     frame = generate_transactions(GeneratorConfig(rows=20_000, fraud_rate=0.02, seed=7))
     picked = frame.sort_values("timestamp").head(rows).drop(columns=["fraud_pattern"])
-    service, port = serving_service(on_kserve)
+    service, port = SERVING_SERVICE, SERVING_PORT
     url = cluster.service_url(service, NAMESPACE, port)
     secret = json.loads(
         kubectl(cluster, "get", "secret", f"{MODEL}-serving-admin", "-n", NAMESPACE, "-o", "json")
@@ -274,8 +273,8 @@ def up(on_kserve: bool) -> int:
     if status.get("phase") != "Ready":
         print(kubectl(cluster, "describe", "fm", MODEL, "-n", NAMESPACE))
         return 1
-    score(cluster, on_kserve)
-    replay_and_label(cluster, 1000, on_kserve)
+    score(cluster)
+    replay_and_label(cluster, 1000)
     monitoring_pass(cluster)
     print(
         f"\nDone in {time.monotonic() - started:.0f}s. Everything is still running:\n"

@@ -23,6 +23,10 @@ from fraud_operator.status import (
 
 #: ServingReady's reason when no pod serves because the pods cannot start (the phase is Degraded).
 PODS_NOT_STARTING = "PodsNotStarting"
+#: ServingReady's reason while a KServe canary soaks beside the stable revision (phase Promoting).
+CANARY = "Canary"
+#: ServingReady's reason on the pass that found the canary healthy and promoted it.
+CANARY_PROMOTED = "CanaryPromoted"
 #: Validated's reason when the gate Job itself failed (registry down past its retries, bad input).
 GATE_ERROR = "GateError"
 
@@ -123,6 +127,9 @@ def _serving(obs: Observation) -> Condition:
         return Condition(SERVING_READY, "False", NOTHING_TO_SERVE, "no champion to serve yet")
     if serving.problem:
         return Condition(SERVING_READY, "False", "ServingUnavailable", serving.problem)
+    if serving.canary:
+        reason = CANARY_PROMOTED if serving.canary_promoted else CANARY
+        return Condition(SERVING_READY, "True", reason, serving.canary)
     if serving.serves(champion.version):
         return Condition(
             SERVING_READY,
@@ -164,6 +171,8 @@ def _phase(obs: Observation, conditions: dict[str, Condition]) -> tuple[str, str
     if obs.pin_problem:
         return "Degraded", conditions[PROMOTED].message
     serving = conditions[SERVING_READY]
+    if serving.reason in (CANARY, CANARY_PROMOTED):
+        return "Promoting", serving.message
     if serving.status == "True":
         note = ""
         if run is not None and run.state == FAILED:

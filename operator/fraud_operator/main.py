@@ -23,10 +23,11 @@ from fraud_operator.cluster import Cluster, ClusterBusy, load_config
 from fraud_operator.config import OperatorConfig
 from fraud_operator.metrics import METRICS
 from fraud_operator.naming import GROUP, PLURAL, VERSION
-from fraud_operator.reconcile import World, reconcile
+from fraud_operator.reconcile import reconcile
 from fraud_operator.registry import Registry, RegistryUnavailable
-from fraud_operator.rollout import converge
+from fraud_operator.rollout import converge, scrape
 from fraud_operator.status import changes
+from fraud_operator.world import World
 
 ANNOTATION_PREFIX = "kopf.fraudops.io"
 #: kopf needs a finalizer on objects with timers (to stop them cleanly on deletion): name it ours.
@@ -69,7 +70,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     def registry(uri: str) -> Registry:
         return registries.setdefault(uri, Registry(uri, memo.http))
 
-    memo.world = World(cluster=Cluster(), registry=registry, converge=converge)
+    memo.world = World(cluster=Cluster(), registry=registry, converge=converge, scrape=scrape)
     memo.locks = {}
 
 

@@ -24,8 +24,11 @@ LABEL_GENERATION = f"{GROUP}/generation"
 LABEL_TRAINING_HASH = f"{GROUP}/training-hash"
 #: Why a training Job retrains: Drift, PerformanceDegraded or Schedule (absent: a spec change).
 LABEL_RETRAINING_REASON = f"{GROUP}/retraining-reason"
-#: The model version a gate Job judges.
+#: The model version a gate Job judges, or a KServe predictor (and its pods) serves.
 LABEL_MODEL_VERSION = f"{GROUP}/model-version"
+#: Which of a KServe FraudModel's revisions a predictor is: stable, or the canary beside it.
+LABEL_TRACK = f"{GROUP}/track"
+TRACK_STABLE, TRACK_CANARY = "stable", "canary"
 LABEL_COMPONENT = "app.kubernetes.io/component"
 MAX_NAME = 63
 SERVING_PORT = 8080
@@ -69,6 +72,11 @@ def retraining_job_name(model_name: str, reason: str, sequence: int) -> str:
 def serving_name(model_name: str) -> str:
     """Deployment, Service, HPA or InferenceService serving the champion."""
     return _fit(f"{model_name}-serving")
+
+
+def canary_serving_name(model_name: str) -> str:
+    """The InferenceService of a KServe canary (KServe appends ``-predictor`` to its children)."""
+    return _fit(f"{model_name}-serving-canary", limit=MAX_NAME - len("-predictor"))
 
 
 def admin_secret_name(model_name: str) -> str:

@@ -162,6 +162,12 @@ class Serving:
     pod_versions: dict[str, str | None] = field(default_factory=dict)
     problem: str = ""
     not_starting: str = ""
+    #: While a KServe canary is under way: what it is doing, in one sentence (else empty).
+    canary: str = ""
+    #: The canary was judged healthy this pass and the stable predictor now rolls out to it.
+    canary_promoted: bool = False
+    #: ``status.traffic``: the ready pods of each revision and the share of connections they get.
+    traffic: tuple[dict[str, Any], ...] = ()
 
     def serves(self, version: str) -> bool:
         """Every ready pod answers with ``version`` and at least one pod is ready."""

@@ -10,7 +10,10 @@ The policy, in the order it is applied:
 3. **Each passed candidate is promoted once.** A candidate that passed the gate and was never
    champion (no ``promoted_by`` tag) is announced (phase Promoting) and promoted on the next pass.
    Having been promoted once, it is never promoted again by the policy.
-4. **People are respected.** A champion someone else chose (``fraudctl promote``) stays; the status
+4. **A rolled-back canary stays rolled back.** A version the operator rolled back after its
+   canary (``rolled_back`` tag) is neither promoted again nor challenger; the old champion
+   serves and the status says why (``CanaryRolledBack``).
+5. **People are respected.** A champion someone else chose (``fraudctl promote``) stays; the status
    says so (``ExternalPromotion``) instead of reverting it.
 
 ``challenger`` is the newest candidate under evaluation or passed and not champion; a version that
@@ -31,6 +34,7 @@ PINNED = "Pinned"
 PIN_INVALID = "PinnedVersionInvalid"
 EXTERNAL = "ExternalPromotion"
 PROMOTING = "Promoting"
+CANARY_ROLLED_BACK = "CanaryRolledBack"
 #: Reasons the operator itself writes when it is the policy, not a pin, that chose a champion.
 POLICY_REASONS = frozenset({version_tags.REASON_GATE_PASSED, version_tags.REASON_UNPINNED})
 
@@ -109,7 +113,11 @@ def _champion_plan(
         actions = () if current == str(pin) else (Promote(str(pin), version_tags.REASON_PINNED),)
         return Plan(actions, str(pin), Condition(PROMOTED, "True", PINNED, message))
     if _by_operator(champion, frozenset({version_tags.REASON_PINNED})):
-        chosen = [v for v in versions if _by_operator(v, POLICY_REASONS) and v.version != current]
+        chosen = [
+            v
+            for v in versions
+            if _by_operator(v, POLICY_REASONS) and v.version != current and not v.rolled_back
+        ]
         if chosen:
             target = max(chosen, key=lambda v: v.number)
             message = f"pin removed: version {target.version} is champion again"
@@ -139,6 +147,9 @@ def _champion_plan(
             None,
             Condition(PROMOTED, "False", NO_CHAMPION, "no version holds the champion alias"),
         )
+    if candidate is not None and candidate.rolled_back and candidate.version != current:
+        message = f"{candidate.rolled_back}; version {current} is champion again"
+        return Plan((), current, Condition(PROMOTED, "False", CANARY_ROLLED_BACK, message))
     if champion.promoted_by != version_tags.OPERATOR:
         who = champion.promoted_by or "someone outside the operator"
         why = f" ({champion.promoted_reason})" if champion.promoted_reason else ""
@@ -164,12 +175,15 @@ def _challenger_actions(
         candidate is not None
         and candidate.version != champion
         and candidate.gate in (None, version_tags.GATE_PASSED)
+        and not candidate.rolled_back
     ):
         wanted = candidate.version
     if wanted is not None:
         return () if current is not None and current.version == wanted else (SetChallenger(wanted),)
     if current is not None and (
-        current.version == champion or current.gate == version_tags.GATE_FAILED
+        current.version == champion
+        or current.gate == version_tags.GATE_FAILED
+        or current.rolled_back
     ):
         return (DropChallenger(),)
     return ()

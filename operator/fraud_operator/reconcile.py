@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import Any
 
 from fraud_training import version_tags
 
@@ -26,7 +25,6 @@ from fraud_operator.builders.serving import (
     build_admin_secret,
     build_deployment,
     build_hpa,
-    build_inference_service,
     build_service,
     endpoint,
 )
@@ -42,6 +40,7 @@ from fraud_operator.cluster import KindNotServed
 from fraud_operator.config import OperatorConfig
 from fraud_operator.crd import with_defaults
 from fraud_operator.decide import Observation, decide
+from fraud_operator.kserve_serving import ServingOutcome, ensure_kserve
 from fraud_operator.monitoring import (
     drifting_condition,
     monitor_result,
@@ -55,6 +54,7 @@ from fraud_operator.naming import (
     LABEL_MODEL,
     LABEL_RETRAINING_REASON,
     LABEL_TRAINING_HASH,
+    canary_serving_name,
     gate_job_name,
     monitor_cronjob_name,
     registered_model_name,
@@ -70,7 +70,14 @@ from fraud_operator.observed import (
     newest,
     training_run,
 )
-from fraud_operator.promotion import DropChallenger, Plan, Promote, SetChallenger, plan
+from fraud_operator.promotion import (
+    CANARY_ROLLED_BACK,
+    DropChallenger,
+    Plan,
+    Promote,
+    SetChallenger,
+    plan,
+)
 from fraud_operator.registry import (
     CHALLENGER,
     CHAMPION,
@@ -79,43 +86,11 @@ from fraud_operator.registry import (
     by_alias,
     by_job,
 )
-from fraud_operator.status import merge_conditions, now_iso
+from fraud_operator.status import PROMOTED, Condition, merge_conditions, now_iso
 from fraud_operator.validation import spec_problem
+from fraud_operator.world import ClusterAPI, World
 
 JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
-
-
-class ClusterAPI(Protocol):
-    """The cluster calls the reconciler makes (:class:`fraud_operator.cluster.Cluster`, or an
-    in-memory fake in tests)."""
-
-    async def apply(self, body: Mapping[str, Any]) -> dict[str, Any]: ...
-
-    async def create_if_absent(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], bool]: ...
-
-    async def get(
-        self, api_version: str, kind: str, namespace: str, name: str
-    ) -> dict[str, Any] | None: ...
-
-    async def list(
-        self, api_version: str, kind: str, namespace: str, labels: Mapping[str, str]
-    ) -> list[dict[str, Any]]: ...
-
-    async def delete(self, api_version: str, kind: str, namespace: str, name: str) -> None: ...
-
-
-#: Serving pods, the replicas wanted, the champion and the admin token: what the pods serve once
-#: each ready pod on another version was asked to reload the champion (no token: only asked).
-Converge = Callable[[Sequence[Mapping[str, Any]], int, str, str | None], Awaitable[Serving]]
-
-
-@dataclass(frozen=True)
-class World:
-    """What a reconcile talks to: the cluster, the registry of a tracking URI, the serving pods."""
-
-    cluster: ClusterAPI
-    registry: Callable[[str], RegistryAPI]
-    converge: Converge
 
 
 async def ensure_training(
@@ -318,48 +293,80 @@ async def admin_token(cluster: ClusterAPI, fm: Mapping[str, Any]) -> str:
 
 
 async def _remove_other_runtime(cluster: ClusterAPI, fm: Mapping[str, Any], runtime: str) -> None:
-    """Switching ``serving.runtime`` removes what the other runtime had created."""
+    """Switching ``serving.runtime`` removes what the other runtime had created (the Service
+    fronts either)."""
     meta = fm["metadata"]
-    name, namespace = serving_name(meta["name"]), meta["namespace"]
+    name, namespace = meta["name"], meta["namespace"]
     if runtime == "kserve":
         for api_version, kind in (
             ("autoscaling/v2", "HorizontalPodAutoscaler"),
-            ("v1", "Service"),
             ("apps/v1", "Deployment"),
         ):
-            await cluster.delete(api_version, kind, namespace, name)
+            await cluster.delete(api_version, kind, namespace, serving_name(name))
     else:
-        await cluster.delete("serving.kserve.io/v1beta1", "InferenceService", namespace, name)
+        for isvc in (serving_name(name), canary_serving_name(name)):
+            await cluster.delete("serving.kserve.io/v1beta1", "InferenceService", namespace, isvc)
 
 
 async def ensure_serving(
     world: World, fm: Mapping[str, Any], config: OperatorConfig, champion: VersionInfo
-) -> Serving:
-    """Serving objects exist for the chosen runtime and every ready pod serves the champion."""
+) -> ServingOutcome:
+    """Serving objects exist for the chosen runtime and every ready pod serves the champion (on
+    KServe, possibly through a canary first)."""
     cluster = world.cluster
     meta, serving_spec = fm["metadata"], fm["spec"]["serving"]
     runtime = serving_spec["runtime"]
     token = await admin_token(cluster, fm)
     await _remove_other_runtime(cluster, fm, runtime)
+    await cluster.apply(build_service(fm))
     if runtime == "kserve":
+        # a KServe predictor is pinned to its version: its pods are asked what they serve
+        saved = (fm.get("status") or {}).get("canary")
         try:
-            await cluster.apply(build_inference_service(fm, config, champion.version))
+            return await ensure_kserve(world, fm, config, champion.version, saved)
         except KindNotServed as error:
-            return Serving(problem=f"{error}: install KServe or use serving.runtime fastapi")
-    else:
-        deployment = build_deployment(fm, config)
-        existing = await cluster.get(
-            "apps/v1", "Deployment", meta["namespace"], serving_name(meta["name"])
-        )
-        if existing is not None:
-            del deployment["spec"]["replicas"]  # the HPA owns the replica count once it exists
-        await cluster.apply(deployment)
-        await cluster.apply(build_service(fm))
-        await cluster.apply(build_hpa(fm))
+            problem = f"{error}: install KServe or use serving.runtime fastapi"
+            return ServingOutcome(Serving(problem=problem))
+    deployment = build_deployment(fm, config)
+    existing = await cluster.get(
+        "apps/v1", "Deployment", meta["namespace"], serving_name(meta["name"])
+    )
+    if existing is not None:
+        del deployment["spec"]["replicas"]  # the HPA owns the replica count once it exists
+    await cluster.apply(deployment)
+    await cluster.apply(build_hpa(fm))
     pods = await cluster.list("v1", "Pod", meta["namespace"], selector(meta["name"], "serving"))
-    # a KServe predictor is pinned to its version: its pods are asked what they serve, not reloaded
-    reload_token = None if runtime == "kserve" else token
-    return await world.converge(pods, serving_spec["minReplicas"], champion.version, reload_token)
+    return ServingOutcome(
+        await world.converge(pods, serving_spec["minReplicas"], champion.version, token)
+    )
+
+
+async def roll_back(
+    registry: RegistryAPI, model: str, canary: str, stable: str, why: str, now: str
+) -> Condition:
+    """Give the champion alias back to the stable version and record on the canary's version
+    why it was rolled back (so the policy never promotes it again); the Promoted condition."""
+    message = f"version {canary} was rolled back after its canary: {why}"
+    await registry.set_tags(
+        model,
+        canary,
+        {version_tags.ROLLED_BACK: message, version_tags.ROLLED_BACK_AT: now},
+    )
+    await registry.set_alias(model, CHAMPION, stable)
+    return Condition(
+        PROMOTED, "False", CANARY_ROLLED_BACK, f"{message}; version {stable} is champion again"
+    )
+
+
+async def with_metrics(registry: RegistryAPI, version: VersionInfo) -> VersionInfo:
+    """The version with its training run's metrics (the status shows the champion's)."""
+    return VersionInfo(
+        version.version,
+        version.run_id,
+        version.tags,
+        version.aliases,
+        await registry.run_metrics(version.run_id),
+    )
 
 
 def status_patch(fm: Mapping[str, Any], obs: Observation, digest: str | None) -> dict[str, Any]:
@@ -443,15 +450,14 @@ async def reconcile(
     champion = next((v for v in versions if v.version == decided.champion), None)
     if champion is None and (held := by_alias(versions, CHAMPION)) is not None:
         champion = held
+    promoted = decided.promoted
+    outcome = await ensure_serving(world, fm, config, champion) if champion else None
+    if outcome is not None and champion is not None and outcome.rolled_back is not None:
+        stable, why = outcome.rolled_back
+        promoted = await roll_back(registry, model, champion.version, stable, why, now_iso())
+        champion = next((v for v in versions if v.version == stable), champion)
     if champion is not None:
-        champion = VersionInfo(
-            champion.version,
-            champion.run_id,
-            champion.tags,
-            champion.aliases,
-            await registry.run_metrics(champion.run_id),
-        )
-    serving = await ensure_serving(world, fm, config, champion) if champion else None
+        champion = await with_metrics(registry, champion)
     if champion is not None or not audited:
         await ensure_monitor(cluster, fm, config)
     obs = Observation(
@@ -459,12 +465,16 @@ async def reconcile(
         candidate=candidate,
         gate_run=gate_run,
         champion=champion,
-        promoted=decided.promoted,
+        promoted=promoted,
         promoting=decided.promoting,
         pin_problem=decided.pin_problem,
-        serving=serving,
+        serving=outcome.serving if outcome is not None else None,
     )
     new = status_patch(fm, obs, started)
+    if outcome is not None and (outcome.canary is not None or "canary" in old):
+        new["canary"] = outcome.canary
+    if outcome is not None and (outcome.serving.traffic or "traffic" in old):
+        new["traffic"] = list(outcome.serving.traffic) or None
     seen = monitoring or old.get("monitoring")
     new["conditions"] = merge_conditions(
         new["conditions"],

@@ -60,6 +60,11 @@ class VersionInfo:
         return self.tags.get(version_tags.PROMOTED_REASON, "")
 
     @property
+    def rolled_back(self) -> str | None:
+        """Why the operator rolled this version back after its canary (None: it did not)."""
+        return self.tags.get(version_tags.ROLLED_BACK)
+
+    @property
     def number(self) -> int:
         return int(self.version)
 

@@ -2,7 +2,8 @@
 
 Each ready pod is asked which version it serves (``GET /model``); a pod on another version is asked
 to ``POST /reload`` the champion, which it loads beside the old model and swaps in atomically. New
-pods load the champion alias at start, so scale-ups and restarts need nothing from here.
+pods load the champion alias at start, so scale-ups and restarts need nothing from here. A KServe
+canary is judged on what its pods measured of their requests (``GET /metrics``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from fraud_operator.canary import RequestStats, parse_stats
 from fraud_operator.naming import SERVING_PORT
 from fraud_operator.observed import Serving, pod_is_ready, pods_not_starting
 
@@ -63,3 +65,19 @@ async def converge(
         pod_versions=current,
         not_starting=pods_not_starting(pods),
     )
+
+
+async def _stats(http: httpx.AsyncClient, ip: str) -> RequestStats | None:
+    try:
+        answer = await http.get(f"http://{ip}:{SERVING_PORT}/metrics", timeout=PROBE_TIMEOUT)
+        answer.raise_for_status()
+        return parse_stats(answer.text)
+    except (httpx.HTTPError, ValueError):
+        return None
+
+
+async def scrape(ips: Sequence[str]) -> dict[str, RequestStats | None]:
+    """The scoring requests each pod answered since it started, read from its ``/metrics``."""
+    async with httpx.AsyncClient() as http:
+        found = await asyncio.gather(*(_stats(http, ip) for ip in ips))
+    return dict(zip(ips, found, strict=True))

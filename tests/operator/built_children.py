@@ -46,11 +46,12 @@ def _arguments(builder: Callable[..., Any], fm: dict[str, Any]) -> dict[str, Any
         "reason": "Drift",
         "sequence": 1,
     }
-    wanted = inspect.signature(builder).parameters
-    unknown = set(wanted) - set(known)
+    parameters = inspect.signature(builder).parameters
+    required = {n for n, p in parameters.items() if p.default is inspect.Parameter.empty}
+    unknown = required - set(known)
     if unknown:
         raise TypeError(f"{builder.__name__} takes {sorted(unknown)}: teach built_children.py")
-    return {name: known[name] for name in wanted}
+    return {name: known[name] for name in parameters if name in known}
 
 
 def all_children() -> list[tuple[dict[str, Any], dict[str, Any]]]:

@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crd_defaults import fraud_model
+from fraud_operator.canary import RequestStats
 from fraud_operator.config import OperatorConfig, SecretKey
 from fraud_operator.metrics import OperatorMetrics
-from fraud_operator.observed import Serving
-from fraud_operator.reconcile import World, reconcile
+from fraud_operator.naming import LABEL_MODEL_VERSION
+from fraud_operator.observed import Serving, pod_is_ready
+from fraud_operator.reconcile import reconcile
 from fraud_operator.registry import VersionInfo
+from fraud_operator.world import World
 from fraud_training import version_tags
 
 Key = tuple[str, str, str, str]  # apiVersion, kind, namespace, name
@@ -98,6 +101,41 @@ class FakeCluster:
     async def delete(self, api_version: str, kind: str, namespace: str, name: str) -> None:
         self._record("delete", api_version, kind)
         self.objects.pop((api_version, kind, namespace, name), None)
+
+    # What KServe would do.
+
+    def run_predictors(self, ready: bool = True) -> None:
+        """Give every InferenceService its predictor pods (``minReplicas`` of them, labelled as
+        it is), replacing the pods it had, as a finished KServe rollout leaves them."""
+        serving = [
+            key
+            for key, body in self.objects.items()
+            if key[1] == "Pod"
+            and (body["metadata"].get("labels") or {}).get("app.kubernetes.io/component")
+            == "serving"
+        ]
+        for key in serving:
+            del self.objects[key]
+        isvcs = [
+            b for (_, kind, _, _), b in list(self.objects.items()) if kind == "InferenceService"
+        ]
+        for n, isvc in enumerate(isvcs):
+            meta = isvc["metadata"]
+            for i in range(isvc["spec"]["predictor"]["minReplicas"]):
+                name = f"{meta['name']}-predictor-{i}"
+                self.objects[("v1", "Pod", meta["namespace"], name)] = {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "metadata": {
+                        "name": name,
+                        "namespace": meta["namespace"],
+                        "labels": dict(meta["labels"]),
+                    },
+                    "status": {
+                        "podIP": f"10.1.{n}.{i}",
+                        "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+                    },
+                }
 
     # What the Job controller would do.
 
@@ -277,21 +315,38 @@ class FakeRegistry:
 
 class FakePods:
     """Serving pods that load whatever version they are asked to: all ready, all on the champion
-    (asked to reload it, or made for it when their spec pins it: no token)."""
+    (asked to reload it, or made for it when their spec pins it: no token). Pods the fake
+    cluster made for an InferenceService serve the version they are labelled with, and answer
+    ``/metrics`` with what a test says each version measured (``stats``)."""
 
     def __init__(self) -> None:
         self.reloaded: list[str] = []
         self.observed_only: list[str] = []
+        self.stats: dict[str, RequestStats] = {}
+        self._version_at: dict[str, str] = {}
 
     async def converge(
         self, pods: Sequence[Mapping[str, Any]], wanted: int, champion: str, token: str | None
     ) -> Serving:
         (self.reloaded if token is not None else self.observed_only).append(champion)
+        labelled = {
+            p["status"]["podIP"]: p["metadata"]["labels"][LABEL_MODEL_VERSION]
+            for p in pods
+            if pod_is_ready(p) and LABEL_MODEL_VERSION in p["metadata"]["labels"]
+        }
+        if labelled:
+            self._version_at.update(labelled)
+            return Serving(
+                ready_pods=len(labelled), wanted_pods=wanted, pod_versions=dict(labelled)
+            )
         return Serving(
             ready_pods=wanted,
             wanted_pods=wanted,
             pod_versions={f"10.0.0.{i}": champion for i in range(wanted)},
         )
+
+    async def scrape(self, ips: Sequence[str]) -> dict[str, RequestStats | None]:
+        return {ip: self.stats.get(self._version_at.get(ip, "")) for ip in ips}
 
 
 CONFIG = OperatorConfig(
@@ -307,7 +362,9 @@ class Scenario:
         self.cluster = FakeCluster(served_kinds)
         self.registry = FakeRegistry()
         self.pods = FakePods()
-        self.world = World(self.cluster, lambda _uri: self.registry, self.pods.converge)
+        self.world = World(
+            self.cluster, lambda _uri: self.registry, self.pods.converge, self.pods.scrape
+        )
         self.fm = fraud_model(spec, name="cards")
         self.status: dict[str, Any] = {}
 

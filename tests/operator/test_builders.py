@@ -434,7 +434,7 @@ def test_serving_pods_read_the_admin_token_from_the_fraud_models_secret() -> Non
     assert secret["stringData"] == {ADMIN_TOKEN_KEY: "s3cret"}
 
 
-def test_service_selects_the_serving_pods_on_their_named_port() -> None:
+def test_service_selects_the_deployments_pods_on_their_container_port() -> None:
     fm = model()
     deployment = build_deployment(fm, CONFIG)
 
@@ -442,8 +442,20 @@ def test_service_selects_the_serving_pods_on_their_named_port() -> None:
 
     pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert service["spec"]["selector"].items() <= pod_labels.items()
-    port_names = {p["name"] for p in container(deployment["spec"]["template"]["spec"])["ports"]}
-    assert {p["targetPort"] for p in service["spec"]["ports"]} <= port_names
+    ports = {p["containerPort"] for p in container(deployment["spec"]["template"]["spec"])["ports"]}
+    assert {p["targetPort"] for p in service["spec"]["ports"]} <= ports
+
+
+@pytest.mark.parametrize("track", ["stable", "canary"])
+def test_service_selects_both_kserve_revisions_on_their_container_port(track: str) -> None:
+    fm = kserve_model(canaryTrafficPercent=20)
+    isvc = build_inference_service(fm, CONFIG, "3", track)
+
+    service = build_service(fm)
+
+    assert service["spec"]["selector"].items() <= isvc["metadata"]["labels"].items()
+    ports = {p["containerPort"] for p in container(isvc["spec"]["predictor"])["ports"]}
+    assert {p["targetPort"] for p in service["spec"]["ports"]} <= ports
 
 
 def test_hpa_scales_the_deployment_between_the_specs_bounds_on_cpu() -> None:
@@ -473,16 +485,24 @@ def test_inference_service_scales_between_the_specs_bounds() -> None:
     assert (predictor["minReplicas"], predictor["maxReplicas"]) == (2, 6)
 
 
-def test_inference_service_passes_a_canary_percent_on_to_kserve() -> None:
+def test_inference_service_never_asks_kserve_for_its_canary_split() -> None:
     isvc = build_inference_service(kserve_model(canaryTrafficPercent=10), CONFIG, "3")
 
-    assert isvc["spec"]["predictor"]["canaryTrafficPercent"] == 10
-
-
-def test_inference_service_sets_no_canary_percent_unless_the_spec_does() -> None:
-    isvc = build_inference_service(kserve_model(), CONFIG, "3")
-
     assert "canaryTrafficPercent" not in isvc["spec"]["predictor"]
+
+
+def test_the_canary_inference_service_is_a_second_one_labelled_with_its_track_and_version() -> None:
+    fm = kserve_model(canaryTrafficPercent=10)
+
+    stable = build_inference_service(fm, CONFIG, "3")
+    canary = build_inference_service(fm, CONFIG, "4", "canary", (1, 1))
+
+    assert canary["metadata"]["name"] == f"{stable['metadata']['name']}-canary"
+    assert stable["metadata"]["labels"]["fraudops.io/track"] == "stable"
+    assert canary["metadata"]["labels"]["fraudops.io/track"] == "canary"
+    assert canary["metadata"]["labels"]["fraudops.io/model-version"] == "4"
+    predictor = canary["spec"]["predictor"]
+    assert (predictor["minReplicas"], predictor["maxReplicas"]) == (1, 1)
 
 
 def test_an_xgboost_model_without_an_image_is_served_by_the_slim_serving_image() -> None:
@@ -534,13 +554,15 @@ def test_inference_service_pods_run_as_non_root_owning_their_volumes() -> None:
     assert predictor["securityContext"] == {"runAsNonRoot": True, "fsGroup": 10001}
 
 
-def test_the_kserve_endpoint_is_the_predictor_service_kserve_makes_on_port_80() -> None:
+def test_the_kserve_endpoint_is_v2_infer_on_the_operators_service_in_front_of_both_revisions() -> (
+    None
+):
     fm = kserve_model()
     meta = fm["metadata"]
 
     assert endpoint(fm) == (
-        f"http://{serving_name(meta['name'])}-predictor.{meta['namespace']}.svc.cluster.local"
-        f"/v2/models/{meta['name']}/infer"
+        f"http://{build_service(fm)['metadata']['name']}.{meta['namespace']}.svc.cluster.local"
+        f":8080/v2/models/{meta['name']}/infer"
     )
 
 

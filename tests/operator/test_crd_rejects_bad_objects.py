@@ -127,9 +127,26 @@ BAD_SPECS = [
         "serving.canaryTrafficPercent needs serving.runtime: kserve",
     ),
     (
-        "canary-above-100",
-        {**GOOD_SPEC, "serving": {"runtime": "kserve", "canaryTrafficPercent": 150}},
-        "spec.serving.canaryTrafficPercent in body should be less than or equal to 100",
+        "canary-of-all-traffic",
+        {**GOOD_SPEC, "serving": {"runtime": "kserve", "canaryTrafficPercent": 100}},
+        "spec.serving.canaryTrafficPercent in body should be less than or equal to 99",
+    ),
+    (
+        "canary-of-no-traffic",
+        {**GOOD_SPEC, "serving": {"runtime": "kserve", "canaryTrafficPercent": 0}},
+        "spec.serving.canaryTrafficPercent in body should be greater than or equal to 1",
+    ),
+    (
+        "canary-error-margin-above-one",
+        {
+            **GOOD_SPEC,
+            "serving": {
+                "runtime": "kserve",
+                "canaryTrafficPercent": 20,
+                "canary": {"maxErrorRateIncrease": 2},
+            },
+        },
+        "spec.serving.canary.maxErrorRateIncrease in body should be less than or equal to 1",
     ),
     (
         "cron-not-five-fields",
@@ -469,6 +486,7 @@ def test_kubectl_get_shows_the_printer_columns(devcluster: DevCluster, namespace
         "NAME",
         "PHASE",
         "VERSION",
+        "CANARY",
         "ROC-AUC",
         "PR-AUC",
         "DRIFT",

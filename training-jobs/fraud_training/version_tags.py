@@ -34,6 +34,12 @@ PROMOTED_REASON = "promoted_reason"
 #: When, as RFC 3339 UTC.
 PROMOTED_AT = "promoted_at"
 
+#: Why the operator rolled the version back after its canary (5xx rate or p99 against the old
+#: champion's), in one sentence; the policy never promotes a version carrying it again.
+ROLLED_BACK = "rolled_back"
+#: When, as RFC 3339 UTC.
+ROLLED_BACK_AT = "rolled_back_at"
+
 OPERATOR = "fraudops-operator"
 FRAUDCTL = "fraudctl"
 #: The policy promoted a candidate that passed the gate.

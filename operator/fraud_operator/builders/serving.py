@@ -1,11 +1,13 @@
-"""Serving the champion: a Deployment + Service + HPA (``fastapi``) or a KServe InferenceService.
+"""Serving the champion: a Deployment + HPA (``fastapi``) or KServe InferenceServices (a stable one
+and, while a new champion soaks, a canary), behind one Service of ours either way.
 
 ``fastapi`` pods load ``models:/<name>@champion`` when they start; a new champion reaches running
 pods through their ``/reload`` endpoint, which swaps the model atomically, so promotion never drops
 a request. The Deployment's own rolling update (``maxUnavailable: 0``) covers image and spec
 changes. A KServe predictor is pinned to one version (``models:/<name>/<version>``): a new
 champion is a new predictor revision, which KServe rolls out as it rolls out any spec change, and
-a pod that restarts loads what its revision says, never a newer alias.
+a pod that restarts loads what its revision says, never a newer alias (see
+:mod:`fraud_operator.kserve_serving` for the canary).
 """
 
 from __future__ import annotations
@@ -24,8 +26,13 @@ from fraud_operator.builders.common import (
 from fraud_operator.builders.training import tracking_uri
 from fraud_operator.config import OperatorConfig
 from fraud_operator.naming import (
+    LABEL_MODEL_VERSION,
+    LABEL_TRACK,
     SERVING_PORT,
+    TRACK_CANARY,
+    TRACK_STABLE,
     admin_secret_name,
+    canary_serving_name,
     registered_model_name,
     selector,
     serving_name,
@@ -72,20 +79,14 @@ def version_uri(fm: Mapping[str, Any], version: str) -> str:
     return f"models:/{_registered_model(fm)}/{version}"
 
 
-def kserve_predictor_service(fm: Mapping[str, Any]) -> str:
-    """The Service KServe puts in front of the InferenceService's predictor pods (in ``Standard``
-    mode KServe names it ``<InferenceService>-predictor``; it listens on port 80)."""
-    return f"{serving_name(fm['metadata']['name'])}-predictor"
-
-
 def endpoint(fm: Mapping[str, Any]) -> str:
-    """Where clients inside the cluster send transactions."""
+    """Where clients inside the cluster send transactions: the operator's Service, in front of
+    every serving pod of either runtime (a KServe canary's included)."""
     meta = fm["metadata"]
+    host = f"{serving_name(meta['name'])}.{meta['namespace']}.svc.cluster.local:{SERVING_PORT}"
     if fm["spec"]["serving"]["runtime"] == "kserve":
-        host = f"{kserve_predictor_service(fm)}.{meta['namespace']}.svc.cluster.local"
         return f"http://{host}/v2/models/{meta['name']}/infer"
-    host = f"{serving_name(meta['name'])}.{meta['namespace']}.svc.cluster.local"
-    return f"http://{host}:{SERVING_PORT}/predict"
+    return f"http://{host}/predict"
 
 
 def _container(
@@ -192,7 +193,9 @@ def build_deployment(fm: Mapping[str, Any], config: OperatorConfig) -> dict[str,
 
 
 def build_service(fm: Mapping[str, Any]) -> dict[str, Any]:
-    """A ClusterIP Service in front of the serving pods."""
+    """A ClusterIP Service in front of the serving pods, whatever made them: the Deployment, or
+    KServe's stable and canary predictors (which share these labels, so the Service splits
+    connections between them by their ready pods)."""
     name = fm["metadata"]["name"]
     return {
         "apiVersion": "v1",
@@ -201,7 +204,7 @@ def build_service(fm: Mapping[str, Any]) -> dict[str, Any]:
         "spec": {
             "type": "ClusterIP",
             "selector": selector(name, COMPONENT),
-            "ports": [{"name": "http", "port": SERVING_PORT, "targetPort": "http"}],
+            "ports": [{"name": "http", "port": SERVING_PORT, "targetPort": SERVING_PORT}],
         },
     }
 
@@ -255,28 +258,40 @@ KSERVE_DEPLOYMENT_MODE = "Standard"
 
 
 def build_inference_service(
-    fm: Mapping[str, Any], config: OperatorConfig, version: str
+    fm: Mapping[str, Any],
+    config: OperatorConfig,
+    version: str,
+    track: str = TRACK_STABLE,
+    replicas: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """A KServe InferenceService with our image as a custom predictor speaking the V2 protocol,
-    in KServe's ``Standard`` mode whatever the cluster's default, serving ``version``."""
+    in KServe's ``Standard`` mode whatever the cluster's default, serving ``version``.
+
+    ``track`` is ``stable`` (``<name>-serving``) or ``canary`` (``<name>-serving-canary``, the
+    new champion beside the stable one while it soaks); ``replicas`` (min, max) overrides the
+    spec's, which a canary's replica-count split needs. The version and track are labels of the
+    InferenceService and so of its pods: the operator tells the revisions apart by them.
+    """
     name = fm["metadata"]["name"]
     serving = fm["spec"]["serving"]
     container = _container(fm, config, KSERVE_CONTAINER, version_uri(fm, version))
     container.pop("livenessProbe")
     # Knative accepts only an unnamed, "http1" or "h2c" port on a serving container.
     container["ports"] = [{"name": "http1", "containerPort": SERVING_PORT, "protocol": "TCP"}]
+    min_replicas, max_replicas = replicas or (serving["minReplicas"], serving["maxReplicas"])
     predictor: dict[str, Any] = {
-        "minReplicas": serving["minReplicas"],
-        "maxReplicas": serving["maxReplicas"],
+        "minReplicas": min_replicas,
+        "maxReplicas": max(min_replicas, max_replicas),
         "scaleMetric": "cpu",
         "scaleTarget": serving["targetCPUUtilizationPercentage"],
         "securityContext": _pod_security_context(),
         "containers": [container],
         "volumes": [{"name": "tmp", "emptyDir": {}}],
     }
-    if "canaryTrafficPercent" in serving:
-        predictor["canaryTrafficPercent"] = serving["canaryTrafficPercent"]
-    metadata = child_metadata(fm, serving_name(name), COMPONENT)
+    isvc_name = canary_serving_name(name) if track == TRACK_CANARY else serving_name(name)
+    metadata = child_metadata(
+        fm, isvc_name, COMPONENT, {LABEL_MODEL_VERSION: version, LABEL_TRACK: track}
+    )
     metadata["annotations"] = {
         "serving.kserve.io/deploymentMode": KSERVE_DEPLOYMENT_MODE,
         "serving.kserve.io/enable-prometheus-scraping": "true",

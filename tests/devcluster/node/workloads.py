@@ -1,4 +1,4 @@
-"""Workloads the Service, DNS and HPA tests run on the real node, from the operator image (the
+"""Workloads the Service and DNS tests run on the real node, from the operator image (the
 smallest of ours with a Python): a small HTTP server and a client, both plain standard library."""
 
 from __future__ import annotations
@@ -7,16 +7,11 @@ from typing import Any
 
 from .pods import restricted_pod
 
-#: An HTTP server on :8000 whose every request costs about `BURN_MS` of CPU, so load shows up in
-#: the pod's CPU usage the way scoring requests do.
+#: An HTTP server on :8000 that answers with its pod's name.
 SERVER = """
-import http.server, os, time
-burn = float(os.environ.get("BURN_MS", "0")) / 1000
+import http.server, os
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        end = time.process_time() + burn
-        while time.process_time() < end:
-            pass
         body = os.environ["HOSTNAME"].encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -50,10 +45,9 @@ print("answers:", sum(answers.values()), "from", len(answers), "pods; errors:", 
 """
 
 
-def server_deployment(name: str, image: str, replicas: int = 1, burn_ms: int = 0) -> dict[str, Any]:
+def server_deployment(name: str, image: str, replicas: int = 1) -> dict[str, Any]:
     pod = restricted_pod(name, image, ["python", "-c", SERVER], cpu="100m", memory="128Mi")
     container = pod["spec"]["containers"][0]
-    container["env"] = [{"name": "BURN_MS", "value": str(burn_ms)}]
     container["ports"] = [{"name": "http", "containerPort": 8000}]
     container["readinessProbe"] = {"tcpSocket": {"port": 8000}, "periodSeconds": 1}
     container["resources"]["limits"]["cpu"] = "500m"
@@ -87,25 +81,3 @@ def client_pod(name: str, image: str, url: str, seconds: float, workers: int) ->
         cpu="200m",
         memory="128Mi",
     )
-
-
-def cpu_hpa(name: str, minimum: int, maximum: int, utilization: int) -> dict[str, Any]:
-    return {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": name},
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-            "minReplicas": minimum,
-            "maxReplicas": maximum,
-            "metrics": [
-                {
-                    "type": "Resource",
-                    "resource": {
-                        "name": "cpu",
-                        "target": {"type": "Utilization", "averageUtilization": utilization},
-                    },
-                }
-            ],
-        },
-    }

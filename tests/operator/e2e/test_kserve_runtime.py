@@ -1,8 +1,9 @@
 """`runtime: kserve` end to end, in file order: KServe's controller (built here from its pinned Go
 module, `Standard` mode) on the real node → the kserve sample → InferenceService Ready with its
-Deployment, Service and HPA → predictions through KServe's predictor Service by DNS name (V2 and
-`/predict`) → status Ready with that endpoint → a new champion rolled out as a new predictor
-revision under load → deleting the FraudModel removes it all.
+Deployment, Service and HPA → predictions by DNS name through KServe's predictor Service
+(`/predict`) and the operator's Service at the status endpoint (V2) → a new champion as a 50 %
+canary beside the old one under load, promoted after its soak → deleting the FraudModel removes
+it all.
 """
 
 from __future__ import annotations
@@ -37,7 +38,11 @@ pytestmark = pytest.mark.cluster
 
 NAME = "fraud-kserve"
 ISVC = f"{NAME}-serving"
+CANARY_ISVC = f"{ISVC}-canary"
 PREDICTOR = f"{ISVC}-predictor"
+#: The operator's Service, in front of both revisions (status.endpoint).
+SERVICE, SERVICE_PORT = ISVC, 8080
+CANARY_SOAK_S = 40
 #: The operator's ServiceAccount, as the chart names it for release `fraudops`.
 OPERATOR_ACCOUNT = f"system:serviceaccount:{SYSTEM_NAMESPACE}:fraudops-operator"
 #: The labels the operator finds the FraudModel's serving pods by.
@@ -50,6 +55,8 @@ class Story:
     timings: dict[str, float] = field(default_factory=dict)
     #: (seconds since the rollout began, version that answered) of each request under load.
     rollout: list[tuple[float, str]] = field(default_factory=list)
+    #: Seconds since the rollout began at which the canary's soak began and it was promoted.
+    canary_window: tuple[float, float] = (0.0, 0.0)
 
 
 def timeline(answers: list[tuple[float, str]], step_s: float = 10.0) -> str:
@@ -103,7 +110,11 @@ def story(operator: Any, kserve_controller: float, devcluster: DevCluster) -> It
     print(f"\nKServe FraudModel timings: {story.timings}")
     controller = kubectl("top", "pod", "-n", kserve.NAMESPACE, "--no-headers", check=False)
     print(f"KServe's controller (CPU, memory): {controller.stdout.strip() or controller.stderr}")
-    print(f"requests per version during the rollout of version 2:\n{timeline(story.rollout)}")
+    soak, promoted = story.canary_window
+    print(
+        f"requests per version during the canary of version 2 (soak from {soak:.0f} s, "
+        f"promoted at {promoted:.0f} s):\n{timeline(story.rollout)}"
+    )
     kubectl("delete", "namespace", namespace, "--wait=false", check=False)
 
 
@@ -127,10 +138,11 @@ def test_the_predictor_pods_carry_the_labels_the_operator_finds_them_by(story: S
     assert all(p["metadata"]["labels"]["serving.kserve.io/inferenceservice"] == ISVC for p in pods)
 
 
-def test_the_status_endpoint_is_the_predictor_service_by_dns_name(story: Story) -> None:
+def test_the_status_endpoint_is_the_operators_service_by_dns_name(story: Story) -> None:
     endpoint = fraudmodel(story.namespace, NAME)["status"]["endpoint"]
     assert endpoint == (
-        f"http://{PREDICTOR}.{story.namespace}.svc.cluster.local/v2/models/{NAME}/infer"
+        f"http://{SERVICE}.{story.namespace}.svc.cluster.local:{SERVICE_PORT}"
+        f"/v2/models/{NAME}/infer"
     )
 
 
@@ -149,7 +161,7 @@ def test_predict_through_the_predictor_service_scores_with_the_champion(
 def test_v2_infer_at_the_status_endpoint_answers_with_the_champion(
     story: Story, devcluster: DevCluster
 ) -> None:
-    url = devcluster.service_url(PREDICTOR, story.namespace, 80)
+    url = devcluster.service_url(SERVICE, story.namespace, SERVICE_PORT)
     path = urlsplit(fraudmodel(story.namespace, NAME)["status"]["endpoint"]).path
     metadata = httpx.get(f"{url}{path.removesuffix('/infer')}", timeout=30).json()
     features = metadata["inputs"][0]
@@ -172,29 +184,59 @@ def test_the_predictor_is_pinned_to_the_champions_version(story: Story) -> None:
     assert predictor_model_uri(story.namespace).endswith("/1")
 
 
-def test_a_new_champion_rolls_out_as_a_new_revision_without_a_failed_request(
+def pinned(namespace: str, isvc: str) -> str | None:
+    found = kubectl("get", "inferenceservice", isvc, "-n", namespace, "-o", "json", check=False)
+    if found.returncode != 0:
+        return None
+    return yaml.safe_load(found.stdout)["metadata"]["labels"]["fraudops.io/model-version"]
+
+
+def test_a_new_champion_soaks_as_a_canary_then_takes_all_traffic_without_a_failed_request(
     story: Story, devcluster: DevCluster
 ) -> None:
     started = time.monotonic()
-    with steady_load(devcluster.service_url(PREDICTOR, story.namespace, 80)) as load:
+    seen: dict[str, Any] = {}
+
+    def promoted(status: dict[str, Any]) -> bool:
+        if (status.get("canary") or {}).get("startedAt") and "soak" not in seen:
+            seen["soak"], seen["traffic"] = time.monotonic() - started, status["traffic"]
+            seen["phase"] = status["phase"]
+        if "soak" in seen and "promoted" not in seen and pinned(story.namespace, ISVC) == "2":
+            seen["promoted"] = time.monotonic() - started
+        return status.get("championVersion") == "2" and status.get("phase") == "Ready"
+
+    url = devcluster.service_url(SERVICE, story.namespace, SERVICE_PORT)
+    with steady_load(url) as load:
         patch_spec(
             story.namespace,
             NAME,
-            '{"data": {"synthetic": {"seed": 7}}, "validation": {"maxRegression": 1}}',
+            '{"data": {"synthetic": {"seed": 7}}, "validation": {"maxRegression": 1}, '
+            '"serving": {"canaryTrafficPercent": 50, '
+            f'"canary": {{"soakSeconds": {CANARY_SOAK_S}, "minRequests": 50}}}}}}',
         )
-        wait_for_status(
-            story.namespace,
-            NAME,
-            lambda s: s.get("championVersion") == "2" and s.get("phase") == "Ready",
-            "version 2 Ready",
-            timeout=600,
-        )
+        wait_for_status(story.namespace, NAME, promoted, "version 2 promoted", timeout=600)
         story.timings["retrain_to_version_2_ready_s"] = time.monotonic() - started
         eventually(lambda: load.answers[-1][1] == "2", "a response scored by version 2")
     story.rollout = load.answers
+    story.canary_window = (seen["soak"], seen["promoted"])
     assert load.failures == []
-    assert load.versions == {"1", "2"}
-    assert predictor_model_uri(story.namespace).endswith("/2")
+    assert seen["phase"] == "Promoting"
+    assert {(t["track"], t["version"]) for t in seen["traffic"]} == {
+        ("stable", "1"),
+        ("canary", "2"),
+    }
+    soaking = [v for at, v in load.answers if seen["soak"] + 5 <= at <= seen["promoted"] - 5]
+    assert 0.3 <= soaking.count("2") / len(soaking) <= 0.7, Counter(soaking)
+    assert seen["promoted"] - seen["soak"] >= CANARY_SOAK_S - 5
+    eventually(lambda: pinned(story.namespace, CANARY_ISVC) is None, "the canary removed")
+
+
+def test_the_canary_steps_are_events_on_the_fraudmodel(story: Story) -> None:
+    events = get_json(
+        "events", "-n", story.namespace, "--field-selector", f"involvedObject.name={NAME}"
+    )["items"]
+    reasons = [e["reason"] for e in events]
+    assert {"Canary", "CanaryPromoted", "PhasePromoting"} <= set(reasons)
 
 
 @pytest.mark.parametrize("verb", ["create", "patch", "delete"])
