@@ -94,10 +94,14 @@ class RequestStats:
         return lower
 
     def __add__(self, other: RequestStats) -> RequestStats:
+        """Two sets of pods together. Pods of different images may bucket latency differently;
+        their histograms cannot be summed, so the one that answered more stands for both."""
         if not self.bounds:
             return other
         if not other.bounds:
             return self
+        if self.bounds != other.bounds:
+            return self if self.requests >= other.requests else other
         return RequestStats(
             self.requests + other.requests,
             self.errors + other.errors,

@@ -103,6 +103,12 @@ def test_pods_add_up() -> None:
     assert total([stats(10, 1), stats(30, 2)]) == stats(40, 3)
 
 
+def test_pods_bucketing_latency_differently_are_not_summed() -> None:
+    other = RequestStats(5, 0, (0.1, 1.0), (5, 5))
+
+    assert total([stats(30), other]) == stats(30)
+
+
 @pytest.mark.parametrize(
     ("percent", "bounds", "stable_ready", "expected"),
     [

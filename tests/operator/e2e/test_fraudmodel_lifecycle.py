@@ -140,6 +140,7 @@ def test_kubectl_get_fm_shows_the_columns_at_a_glance(story: Story) -> None:
         "NAME",
         "PHASE",
         "VERSION",
+        "CANARY",
         "ROC-AUC",
         "PR-AUC",
         "DRIFT",
