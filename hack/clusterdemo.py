@@ -161,12 +161,11 @@ SERVING_SERVICE, SERVING_PORT = f"{MODEL}-serving", 8080
 
 
 def score(cluster: DevCluster) -> None:
-    service, port = SERVING_SERVICE, SERVING_PORT
-    url = cluster.service_url(service, NAMESPACE, port)
+    url = cluster.service_url(SERVING_SERVICE, NAMESPACE, SERVING_PORT)
     stream = sample_stream(3)
     say(
         f"sending the {len(stream)} transactions of 3 customers, in order, to "
-        f"http://{service}.{NAMESPACE}.svc:{port}/predict (from here: {url})"
+        f"http://{SERVING_SERVICE}.{NAMESPACE}.svc:{SERVING_PORT}/predict (from here: {url})"
     )
     header = f"{'transaction':<10}{'amount':>9}  {'truth':<20}{'probability':>11}  {'decision':<9}"
     print(f"\n{header} top feature")
@@ -198,8 +197,7 @@ def replay_and_label(cluster: DevCluster, rows: int) -> None:
 
     frame = generate_transactions(GeneratorConfig(rows=20_000, fraud_rate=0.02, seed=7))
     picked = frame.sort_values("timestamp").head(rows).drop(columns=["fraud_pattern"])
-    service, port = SERVING_SERVICE, SERVING_PORT
-    url = cluster.service_url(service, NAMESPACE, port)
+    url = cluster.service_url(SERVING_SERVICE, NAMESPACE, SERVING_PORT)
     secret = json.loads(
         kubectl(cluster, "get", "secret", f"{MODEL}-serving-admin", "-n", NAMESPACE, "-o", "json")
     )

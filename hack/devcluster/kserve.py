@@ -62,18 +62,16 @@ _WEBHOOK_KINDS = frozenset({"MutatingWebhookConfiguration", "ValidatingWebhookCo
 
 
 def module_dir() -> Path:
-    """Where Go keeps the pinned module's source (downloaded by ``make kserve``)."""
-    listed = subprocess.run(
-        ["go", "list", "-m", "-json", MODULE],
+    """Where Go keeps the pinned module's source, downloaded (checked against ``go.sum``) if it
+    is not there: the controller's binary may be cached while Go's module cache was cleaned."""
+    downloaded = subprocess.run(
+        ["go", "mod", "download", "-json", MODULE],
         cwd=WRAPPER,
         check=True,
         capture_output=True,
         text=True,
     )
-    directory = json.loads(listed.stdout).get("Dir")
-    if not directory:
-        raise RuntimeError(f"{MODULE} is not downloaded: run make kserve")
-    return Path(directory)
+    return Path(json.loads(downloaded.stdout)["Dir"])
 
 
 def rendered_manifests(kubectl: Path, module: Path) -> list[dict[str, Any]]:

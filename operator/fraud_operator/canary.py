@@ -33,14 +33,15 @@ SOAKING, PROMOTE, ROLL_BACK = "Soaking", "Promote", "RollBack"
 
 @dataclass(frozen=True)
 class Policy:
-    """``serving.canaryTrafficPercent`` and ``serving.canary``, as the judge needs them."""
+    """``serving.canaryTrafficPercent`` and ``serving.canary``, as the judge needs them (their
+    defaults are the CRD's, filled in by :func:`fraud_operator.crd.with_defaults`)."""
 
     percent: int
     soak_seconds: int
     min_requests: int
     max_error_rate_increase: float
     max_latency_increase_seconds: float
-    progress_deadline_seconds: int = 600
+    progress_deadline_seconds: int
 
 
 def policy(serving: Mapping[str, Any]) -> Policy | None:

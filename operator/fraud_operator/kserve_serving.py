@@ -30,7 +30,7 @@ from fraud_operator.naming import (
     selector,
     serving_name,
 )
-from fraud_operator.observed import Serving, pod_is_ready, pods_not_starting
+from fraud_operator.observed import Serving, pods_not_starting, serving_ip
 from fraud_operator.status import now_iso
 from fraud_operator.world import World
 
@@ -71,8 +71,9 @@ def _version(pod: Mapping[str, Any]) -> str | None:
     return (pod["metadata"].get("labels") or {}).get(LABEL_MODEL_VERSION)
 
 
-def _ready_ips(pods: Sequence[Mapping[str, Any]]) -> list[str]:
-    return [p["status"]["podIP"] for p in pods if pod_is_ready(p) and p["status"].get("podIP")]
+def _ready_versions(pods: Sequence[Mapping[str, Any]]) -> dict[str, str | None]:
+    """The ready pods' IPs, each with the version its labels say it serves."""
+    return {ip: _version(p) for p in pods if (ip := serving_ip(p))}
 
 
 def traffic(pod_versions: Mapping[str, str | None], canary_ips: Sequence[str]) -> tuple[dict, ...]:
@@ -118,11 +119,7 @@ async def _serve_stable_only(
     serving = await world.converge(stable, serving_spec["minReplicas"], champion, None)
     if serving.serves(champion):
         await world.cluster.delete(*ISVC, meta["namespace"], canary_serving_name(meta["name"]))
-    leftover = {
-        p["status"]["podIP"]: _version(p)
-        for p in pods
-        if _track(p) == TRACK_CANARY and pod_is_ready(p) and p["status"].get("podIP")
-    }
+    leftover = _ready_versions([p for p in pods if _track(p) == TRACK_CANARY])
     return ServingOutcome(
         replace(serving, traffic=traffic({**serving.pod_versions, **leftover}, list(leftover)))
     )
@@ -165,7 +162,7 @@ async def _serve_canary(
     stable_version, champion = versions
     stable_pods = [p for p in pods if _track(p) != TRACK_CANARY]
     canary_pods = [p for p in pods if _track(p) == TRACK_CANARY and _version(p) == champion]
-    stable_ips, canary_ips = _ready_ips(stable_pods), _ready_ips(canary_pods)
+    stable_ips, canary_ips = list(_ready_versions(stable_pods)), list(_ready_versions(canary_pods))
     stable_min, canary_n = canary.replicas(
         rules.percent, serving_spec["minReplicas"], serving_spec["maxReplicas"], len(stable_ips)
     )

@@ -125,6 +125,11 @@ def pod_is_ready(pod: Mapping[str, Any]) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
+def serving_ip(pod: Mapping[str, Any]) -> str | None:
+    """The IP a ready pod answers on; None while it is not ready (or has no IP yet)."""
+    return (pod.get("status") or {}).get("podIP") if pod_is_ready(pod) else None
+
+
 def pods_not_starting(pods: Sequence[Mapping[str, Any]]) -> str:
     """Why pods that are not ready cannot start, as the kubelet says it: the first such pod's
     reason and message, and how many more are blocked; empty when none is."""

@@ -16,7 +16,7 @@ import httpx
 
 from fraud_operator.canary import RequestStats, parse_stats
 from fraud_operator.naming import SERVING_PORT
-from fraud_operator.observed import Serving, pod_is_ready, pods_not_starting
+from fraud_operator.observed import Serving, pods_not_starting, serving_ip
 
 PROBE_TIMEOUT = httpx.Timeout(5.0)
 RELOAD_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
@@ -51,7 +51,7 @@ async def converge(
 ) -> Serving:
     """Ask every ready pod not on ``champion`` to reload it (without a ``token``, pods whose spec
     pins their version, none is); report what each pod serves."""
-    ready_ips = [p["status"]["podIP"] for p in pods if pod_is_ready(p) and p["status"].get("podIP")]
+    ready_ips = [ip for p in pods if (ip := serving_ip(p))]
     async with httpx.AsyncClient() as http:
         versions = await asyncio.gather(*(_served_version(http, ip) for ip in ready_ips))
         current = dict(zip(ready_ips, versions, strict=True))

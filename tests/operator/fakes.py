@@ -19,7 +19,7 @@ from fraud_operator.canary import RequestStats
 from fraud_operator.config import OperatorConfig, SecretKey
 from fraud_operator.metrics import OperatorMetrics
 from fraud_operator.naming import LABEL_MODEL_VERSION
-from fraud_operator.observed import Serving, pod_is_ready
+from fraud_operator.observed import Serving, serving_ip
 from fraud_operator.reconcile import reconcile
 from fraud_operator.registry import VersionInfo
 from fraud_operator.world import World
@@ -330,9 +330,9 @@ class FakePods:
     ) -> Serving:
         (self.reloaded if token is not None else self.observed_only).append(champion)
         labelled = {
-            p["status"]["podIP"]: p["metadata"]["labels"][LABEL_MODEL_VERSION]
+            ip: p["metadata"]["labels"][LABEL_MODEL_VERSION]
             for p in pods
-            if pod_is_ready(p) and LABEL_MODEL_VERSION in p["metadata"]["labels"]
+            if (ip := serving_ip(p)) and LABEL_MODEL_VERSION in p["metadata"]["labels"]
         }
         if labelled:
             self._version_at.update(labelled)

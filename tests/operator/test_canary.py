@@ -25,6 +25,7 @@ RULES = Policy(
     min_requests=100,
     max_error_rate_increase=0.01,
     max_latency_increase_seconds=0.1,
+    progress_deadline_seconds=600,
 )
 BOUNDS = (0.01, 0.05, 0.1, 0.5)
 

@@ -83,11 +83,14 @@ def the_sample() -> dict[str, Any]:
     return sample
 
 
+def inference_service(namespace: str, name: str = ISVC) -> dict[str, Any] | None:
+    """The InferenceService, or None when there is none (yet, or any more)."""
+    found = kubectl("get", "inferenceservice", name, "-n", namespace, "-o", "json", check=False)
+    return yaml.safe_load(found.stdout) if found.returncode == 0 else None
+
+
 def isvc_ready(namespace: str) -> bool:
-    found = kubectl("get", "inferenceservice", ISVC, "-n", namespace, "-o", "json", check=False)
-    if found.returncode != 0:
-        return False
-    status = yaml.safe_load(found.stdout).get("status", {})
+    status = (inference_service(namespace) or {}).get("status", {})
     return any(c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions", []))
 
 
@@ -185,10 +188,9 @@ def test_the_predictor_is_pinned_to_the_champions_version(story: Story) -> None:
 
 
 def pinned(namespace: str, isvc: str) -> str | None:
-    found = kubectl("get", "inferenceservice", isvc, "-n", namespace, "-o", "json", check=False)
-    if found.returncode != 0:
-        return None
-    return yaml.safe_load(found.stdout)["metadata"]["labels"]["fraudops.io/model-version"]
+    """The version an InferenceService is labelled as serving; None without it."""
+    found = inference_service(namespace, isvc)
+    return found["metadata"]["labels"]["fraudops.io/model-version"] if found else None
 
 
 def test_a_new_champion_soaks_as_a_canary_then_takes_all_traffic_without_a_failed_request(
@@ -262,8 +264,7 @@ def test_deleting_the_fraudmodel_removes_the_inference_service_and_its_pods(
     kubectl("delete", "fraudmodel", NAME, "-n", story.namespace, "--wait=false")
 
     def gone() -> bool:
-        left = kubectl("get", "inferenceservice", ISVC, "-n", story.namespace, check=False)
         pods = get_json("pods", "-n", story.namespace, "-l", SERVING_PODS)["items"]
-        return left.returncode != 0 and not pods
+        return inference_service(story.namespace) is None and not pods
 
     eventually(gone, "the InferenceService and its pods gone", timeout=120)
